@@ -1,0 +1,57 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Each installs what it needs (pinned) into .venv (the project) and .tools (SAM CLI and asl-validator,
+# kept apart because SAM CLI pins an older boto3 than moto needs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
+PY313 := $(shell command -v python3.13 2>/dev/null || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n1)
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: install tools demo test compile check bench corpus build clean
+
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements/dev.txt requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements/lock.txt -r requirements/dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+tools: $(SAM) $(ASL_VALIDATOR)
+$(SAM): requirements/sam.txt
+	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install -q --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+$(ASL_VALIDATOR): requirements/package.json
+	mkdir -p $(TOOLS)
+	cp requirements/package.json $(TOOLS)/package.json
+	cd $(TOOLS) && npm install --no-audit --no-fund --silent
+	touch $@
+
+demo: install
+	$(BIN)/airbyte-sync demo
+
+test: install tools
+	$(BIN)/arazzo-sfn check
+	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) $(BIN)/pytest -q
+
+compile: install
+	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json
+
+check: install
+	$(BIN)/arazzo-sfn check
+
+corpus: install
+	$(BIN)/arazzo-sfn corpus $(CORPUS)
+
+bench: install
+	$(BIN)/python -m bench.run
+
+# sam build needs the runtime's interpreter (python3.13) on PATH.
+build: tools
+	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --region $(AWS_DEFAULT_REGION)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam

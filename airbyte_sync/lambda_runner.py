@@ -1,0 +1,241 @@
+"""Runs Lambda handlers in this process, the way the Lambda runtime would call them.
+
+The engine registers where each function's code lives (the SAM CodeUri); handler name, environment, timeout
+and memory come from the moto LambdaFunction itself, so what runs is what the template (or create_function)
+declared. Invocations are serialised by one lock: os.environ and sys.stdout are process-global.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function for LocalEngine.create_state_machine's direct route (no template)."""
+
+    code_dir: str | os.PathLike
+    handler: str  # "package.module.function"
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout: int = 30
+    memory_size: int = 128
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method handlers use from the Lambda context object."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    function_version: str = "$LATEST"
+    _deadline: float = 0.0
+    _clock: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock.now()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """One handler call, kept by the runner (tests read `logs` to look for leaked secrets)."""
+
+    function_name: str
+    event: Any
+    payload: str
+    errored: bool
+    logs: str
+
+
+class _RoutedStream(io.TextIOBase):
+    """A stdout/stderr stand-in that writes into the current invocation's buffer.
+
+    Loggers created at import time (Powertools binds sys.stdout once) keep a reference to this object, so their
+    lines still reach the right invocation's logs later on; outside an invocation they go to the real stream.
+    """
+
+    def __init__(self, runner: "InProcessLambdaRunner", fallback: Any):
+        self._runner = runner
+        self._fallback = fallback
+
+    def write(self, text: str) -> int:
+        buffer = self._runner._current_buffer
+        (buffer if buffer is not None else self._fallback).write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+
+class InProcessLambdaRunner:
+    """`invoke(function, event)` is what moto_seams.install_lambda_invoker calls for every Lambda invoke."""
+
+    def __init__(self, clock: Any, region: str, sleep_modules: tuple[str, ...] = ("airbyte_client.retry",)):
+        self.clock = clock
+        self.region = region
+        # Modules whose module-level `sleep` (the handlers' own retry backoff) should follow the engine clock.
+        self.sleep_modules = sleep_modules
+        self.invocations: list[Invocation] = []
+        self._code_dirs: dict[str, Path] = {}  # function name -> code directory
+        self._lock = threading.Lock()
+        self._current_buffer: io.StringIO | None = None
+        self._added_sys_paths: list[str] = []
+        self._patched_sleeps: dict[str, Any] = {}
+        self._stdout = _RoutedStream(self, sys.__stdout__)
+        self._stderr = _RoutedStream(self, sys.__stderr__)
+
+    # --- registration ---------------------------------------------------------------------------------------
+
+    def register(self, function_name: str, code_dir: str | os.PathLike) -> None:
+        path = Path(code_dir).resolve()
+        if not path.is_dir():
+            raise FileNotFoundError(f"code directory of Lambda function {function_name!r} not found: {path}")
+        self._code_dirs[function_name] = path
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+            self._added_sys_paths.append(str(path))
+
+    @property
+    def logs(self) -> str:
+        return "".join(invocation.logs for invocation in self.invocations)
+
+    # --- the seam target ------------------------------------------------------------------------------------
+
+    def invoke(self, function: Any, event: Any) -> tuple[str, bool, str]:
+        """Call the function's handler; return (payload JSON, errored, logs) as moto's _invoke_lambda does."""
+        if isinstance(event, (str, bytes)):  # moto passes the decoded body; "{}" when there was none
+            event = json.loads(event or "{}")
+        with self._lock:
+            buffer = io.StringIO()
+            self._current_buffer = buffer
+            try:
+                payload, errored = self._call_handler(function, event, buffer)
+            finally:
+                self._current_buffer = None
+            logs = buffer.getvalue()
+            self.invocations.append(Invocation(function.function_name, event, payload, errored, logs))
+            return payload, errored, logs
+
+    def _call_handler(self, function: Any, event: Any, buffer: io.StringIO) -> tuple[str, bool]:
+        log_handler = logging.StreamHandler(buffer)
+        log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        root_logger = logging.getLogger()
+        root_logger.addHandler(log_handler)
+        try:
+            with self._function_environment(function), contextlib.redirect_stdout(self._stdout), \
+                    contextlib.redirect_stderr(self._stderr):
+                try:
+                    handler = self._load_handler(function)
+                    context = self._context_for(function)
+                    result = handler(event, context)
+                except Exception as error:  # the Lambda runtime reports any exception as the function's error
+                    traceback.print_exc(file=buffer)
+                    return json.dumps(_error_payload(error)), True
+                try:
+                    return json.dumps(result), False
+                except (TypeError, ValueError) as error:
+                    return json.dumps({"errorMessage": f"Unable to marshal response: {error}",
+                                       "errorType": "Runtime.MarshalError", "stackTrace": []}), True
+        finally:
+            root_logger.removeHandler(log_handler)
+
+    @contextlib.contextmanager
+    def _function_environment(self, function: Any):
+        variables = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "_HANDLER": function.handler or "",
+            **{key: str(value) for key, value in (function.environment_vars or {}).items()},
+        }
+        saved = {key: os.environ.get(key) for key in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def _load_handler(self, function: Any) -> Callable[[Any, Any], Any]:
+        if function.function_name not in self._code_dirs:
+            raise RuntimeError(
+                f"Lambda function {function.function_name!r} has no local code registered with the engine "
+                "(deploy it with LocalEngine.deploy_template or create it with LocalEngine.create_state_machine)"
+            )
+        module_name, _, attribute = (function.handler or "").rpartition(".")
+        if not module_name:
+            raise RuntimeError(f"Lambda function {function.function_name!r} has no 'module.function' handler")
+        module = importlib.import_module(module_name)
+        self._route_sleeps_to_clock()
+        return getattr(module, attribute)
+
+    def _route_sleeps_to_clock(self) -> None:
+        for module_name in self.sleep_modules:
+            module = sys.modules.get(module_name)
+            if module is not None and module_name not in self._patched_sleeps and hasattr(module, "sleep"):
+                self._patched_sleeps[module_name] = module.sleep
+                module.sleep = self.clock.sleep
+
+    def _context_for(self, function: Any) -> LambdaContext:
+        return LambdaContext(
+            function_name=function.function_name,
+            invoked_function_arn=function.function_arn,
+            memory_limit_in_mb=int(function.memory_size),
+            aws_request_id=str(uuid.uuid4()),
+            log_group_name=f"/aws/lambda/{function.function_name}",
+            log_stream_name=f"local/{uuid.uuid4().hex}",
+            _deadline=self.clock.now() + float(function.timeout or 3),
+            _clock=self.clock,
+        )
+
+    # --- teardown -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Undo sleep routing, drop the handlers' modules (fresh module state per engine) and sys.path entries."""
+        for module_name, original in self._patched_sleeps.items():
+            module = sys.modules.get(module_name)
+            if module is not None:
+                module.sleep = original
+        self._patched_sleeps.clear()
+        code_dirs = [str(path) for path in self._code_dirs.values()]
+        for name, module in list(sys.modules.items()):
+            # __file__ for modules and regular packages, __path__ for namespace packages (no __init__.py)
+            locations = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", []) or [])]
+            if any(str(location).startswith(code_dir + os.sep) or str(location) == code_dir
+                   for location in locations for code_dir in code_dirs):
+                del sys.modules[name]
+        for path in self._added_sys_paths:
+            if path in sys.path:
+                sys.path.remove(path)
+        self._added_sys_paths.clear()
+
+
+def _error_payload(error: BaseException) -> dict[str, Any]:
+    # errorType is the class __name__: Step Functions names the error after it (e.g. "Airbyte.AuthError").
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }

@@ -1,0 +1,428 @@
+"""LocalEngine: the product's state machine, run for real in moto, with the real handlers, without AWS or Docker.
+
+    with LocalEngine(clock=VirtualClock()) as engine:
+        engine.create_secret("airbyte-sync/credentials", {"client_id": "...", "client_secret": "..."})
+        stack = engine.deploy_template("template.yaml", parameters={"AirbyteApiUrl": "http://127.0.0.1:8000"})
+        result = engine.run(stack.state_machines["AirbyteSyncStateMachine"], {"connectionId": "..."})
+        assert result.status == "SUCCEEDED", result.error
+
+What is real: moto's ASL interpreter (states, Retry/Catch, JSONata via jsonata-python, history events), moto's
+Lambda/Secrets Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see
+moto_seams.py): handlers run in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a
+day-long poll instant); EventBridge rules are matched by the engine; an execution that ends emits the
+"Step Functions Execution Status Change" event through the same routing.
+"""
+from __future__ import annotations
+
+import collections
+import datetime
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import boto3
+
+from airbyte_sync import moto_seams
+from airbyte_sync.clock import RealClock, VirtualClock
+from airbyte_sync.event_routing import matches, target_input
+from airbyte_sync.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
+
+LOG = logging.getLogger(__name__)
+
+STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
+_LOCAL_ROLE_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                   "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}],
+})
+
+__all__ = ["LocalEngine", "ExecutionResult", "FunctionSpec", "Delivery", "RealClock", "VirtualClock"]
+
+
+@dataclass
+class ExecutionResult:
+    execution_arn: str
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED (RUNNING only if wait() gave up)
+    output: Any  # parsed JSON output (SUCCEEDED only)
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]]  # the execution history, oldest first
+    waits: list[float]  # seconds of each Wait state entered, in order
+    retry_intervals: list[float]  # seconds of each Retry interval, in order
+    transitions: int  # state-entered events (what Standard workflows are billed for, roughly)
+    duration_seconds: float | None  # stopDate - startDate, on the engine clock
+
+    @property
+    def cause_json(self) -> Any:
+        """The cause parsed as JSON (a Lambda error's cause is its error payload), or the raw text."""
+        try:
+            return json.loads(self.cause) if self.cause else None
+        except ValueError:
+            return self.cause
+
+
+@dataclass
+class Delivery:
+    """One event delivered by the engine's EventBridge routing to one rule target."""
+
+    rule: str
+    target_arn: str
+    input: str
+    execution_arn: str | None = None  # when the target is a state machine
+    lambda_payload: Any = None  # when the target is a Lambda function
+    lambda_errored: bool = False
+    error: str | None = None  # a delivery that failed
+
+
+@dataclass
+class _ExecutionRecord:
+    waits: list[float] = field(default_factory=list)
+    retry_intervals: list[float] = field(default_factory=list)
+    ended: threading.Event = field(default_factory=threading.Event)  # set after the status-change event is routed
+    duration_seconds: float | None = None  # stop - start on the engine clock (moto omits stopDate when TIMED_OUT)
+
+
+class LocalEngine:
+    """A context manager: moto's mock_aws with executing state machines and the engine's seams installed."""
+
+    def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
+                 sleep_modules: tuple[str, ...] = ("airbyte_client.retry",),
+                 emit_status_change_events: bool = True):
+        self.clock = clock if clock is not None else VirtualClock()
+        self.region = region
+        self.emit_status_change_events = emit_status_change_events
+        self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
+        self.deliveries: list[Delivery] = []
+        self.routing_errors: list[str] = []
+        self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
+        self._records_lock = threading.Lock()
+        self._mock = None
+        self._undo: list[Any] = []
+        self._saved_region_env: dict[str, str | None] = {}
+        self._role_arn: str | None = None
+        self.account_id = ""
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "LocalEngine":
+        moto_seams.check_moto_version()
+        from moto import mock_aws
+
+        self._saved_region_env = {key: os.environ.get(key) for key in ("AWS_DEFAULT_REGION", "AWS_REGION")}
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = self.region
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        try:
+            self._install_seams()
+            session = boto3.session.Session(region_name=self.region)
+            self.sfn = session.client("stepfunctions")
+            self.lambda_ = session.client("lambda")
+            self.events = session.client("events")
+            self.secretsmanager = session.client("secretsmanager")
+            self.cloudformation = session.client("cloudformation")
+            self.s3 = session.client("s3")
+            self.iam = session.client("iam")
+            self.account_id = session.client("sts").get_caller_identity()["Account"]
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _install_seams(self) -> None:
+        clock = self.clock
+        self._undo.append(moto_seams.install_jsonata_evaluator(clock))
+        self._undo.append(moto_seams.install_jsonata_string_escaping())
+        self._undo.append(moto_seams.install_lambda_invoker(self.runner.invoke))
+        self._undo.append(moto_seams.install_wait_on_clock(clock, self._record_wait))
+        self._undo.append(moto_seams.install_retry_on_clock(clock, self._record_retry))
+        self._undo.append(moto_seams.install_program_timeout_on_clock(clock))
+        self._undo.append(moto_seams.install_timestamps_on_clock(clock))
+        self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+        self.runner.close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_region_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # --- what handlers did ----------------------------------------------------------------------------------
+
+    @property
+    def logs(self) -> str:
+        """Everything the handlers printed or logged, all invocations."""
+        return self.runner.logs
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return self.runner.invocations
+
+    # --- resources ------------------------------------------------------------------------------------------
+
+    def create_secret(self, name: str, value: Mapping[str, Any] | str) -> str:
+        """A Secrets Manager secret (JSON-encoded when `value` is a mapping); returns its ARN."""
+        secret_string = value if isinstance(value, str) else json.dumps(value)
+        return self.secretsmanager.create_secret(Name=name, SecretString=secret_string)["ARN"]
+
+    def deploy_template(self, template_path: str | os.PathLike, parameters: Mapping[str, Any] | None = None,
+                        stack_name: str = "airbyte-sync-local"):
+        """Deploy a SAM template into moto; see sam_deploy.deploy_sam_template. Returns a DeployedStack."""
+        from airbyte_sync.sam_deploy import deploy_sam_template
+
+        return deploy_sam_template(self, Path(template_path), parameters=parameters or {}, stack_name=stack_name)
+
+    def create_function(self, name: str, spec: FunctionSpec) -> str:
+        """A Lambda function whose handler runs in-process from spec.code_dir; returns its ARN."""
+        arn = self.lambda_.create_function(
+            FunctionName=name, Runtime="python3.13", Role=self._local_role(), Handler=spec.handler,
+            Code={"ZipFile": _placeholder_zip()}, Timeout=spec.timeout, MemorySize=spec.memory_size,
+            Environment={"Variables": dict(spec.environment)},
+        )["FunctionArn"]
+        self.runner.register(name, spec.code_dir)
+        return arn
+
+    def create_state_machine(self, definition: str | os.PathLike | Mapping[str, Any], *, name: str | None = None,
+                             substitutions: Mapping[str, Any] | None = None,
+                             functions: Mapping[str, FunctionSpec] | None = None,
+                             role_arn: str | None = None) -> str:
+        """Create an executable state machine from a bare ASL definition (path, JSON text or dict).
+
+        `functions` maps a DefinitionSubstitutions key (e.g. "CreateJobFunctionArn") to the function to create;
+        the key is then substituted with the function's ARN. `substitutions` supplies the other `${Key}` values.
+        """
+        text = _definition_text(definition)
+        values = {key: _substitution_text(value) for key, value in (substitutions or {}).items()}
+        for key, spec in (functions or {}).items():
+            function_name = key[:-3] if key.endswith("Arn") else key
+            values[key] = self.create_function(function_name, spec)
+        text = substitute_definition(text, values)
+        machine_name = name or f"local-machine-{uuid.uuid4().hex[:8]}"
+        return self.sfn.create_state_machine(
+            name=machine_name, definition=text, roleArn=role_arn or self._local_role())["stateMachineArn"]
+
+    def _local_role(self) -> str:
+        if self._role_arn is None:
+            self._role_arn = self.iam.create_role(
+                RoleName="local-engine-role", AssumeRolePolicyDocument=_LOCAL_ROLE_POLICY)["Role"]["Arn"]
+        return self._role_arn
+
+    # --- executions -----------------------------------------------------------------------------------------
+
+    def start_execution(self, state_machine_arn: str, input: Any = None, name: str | None = None) -> str:
+        """Start an execution (input: any JSON value, or JSON text); returns its ARN."""
+        input_text = input if isinstance(input, str) else json.dumps({} if input is None else input)
+        # Always pass a name: moto names an unnamed execution "None", and a second one collides.
+        return self.sfn.start_execution(stateMachineArn=state_machine_arn, input=input_text,
+                                        name=name or f"local-{uuid.uuid4().hex}")["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
+        """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
+        real seconds. Returns the result even if still RUNNING at the timeout."""
+        give_up_at = time.monotonic() + timeout
+        description = self.sfn.describe_execution(executionArn=execution_arn)
+        while description["status"] == "RUNNING" and time.monotonic() < give_up_at:
+            time.sleep(0.002)
+            description = self.sfn.describe_execution(executionArn=execution_arn)
+        record = self._record(execution_arn)
+        if description["status"] != "RUNNING":
+            record.ended.wait(max(0.0, give_up_at - time.monotonic()))
+        return self._result(description, record)
+
+    def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
+            timeout: float = 60.0) -> ExecutionResult:
+        """start_execution + wait."""
+        return self.wait(self.start_execution(state_machine_arn, input, name), timeout=timeout)
+
+    def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None) -> None:
+        arguments = {"executionArn": execution_arn}
+        if error is not None:
+            arguments["error"] = error
+        if cause is not None:
+            arguments["cause"] = cause
+        self.sfn.stop_execution(**arguments)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events, token = [], None
+        while True:
+            page = self.sfn.get_execution_history(executionArn=execution_arn,
+                                                  **({"nextToken": token} if token else {}))
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def _result(self, description: dict[str, Any], record: _ExecutionRecord) -> ExecutionResult:
+        events = self.history(description["executionArn"])
+        output = _output_from_history(events) if description["status"] == "SUCCEEDED" else None
+        return ExecutionResult(
+            execution_arn=description["executionArn"], status=description["status"], output=output,
+            error=description.get("error"), cause=description.get("cause"), events=events,
+            waits=list(record.waits), retry_intervals=list(record.retry_intervals),
+            transitions=sum(1 for event in events if event["type"].endswith("StateEntered")),
+            duration_seconds=record.duration_seconds,
+        )
+
+    def _record(self, execution_arn: str | None) -> _ExecutionRecord:
+        with self._records_lock:
+            return self._records[execution_arn or "?"]
+
+    def _record_wait(self, execution_arn: str | None, seconds: float) -> None:
+        self._record(execution_arn).waits.append(seconds)
+
+    def _record_retry(self, execution_arn: str | None, seconds: float) -> None:
+        self._record(execution_arn).retry_intervals.append(seconds)
+
+    # --- EventBridge ----------------------------------------------------------------------------------------
+
+    def put_events(self, entries: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Route PutEvents entries (Source, DetailType, Detail (JSON text or dict), Resources, EventBusName)
+        to the matching rules' targets; returns the ARNs of the executions started."""
+        started = []
+        for entry in entries:
+            detail = entry.get("Detail", "{}")
+            event = self._event(source=entry["Source"], detail_type=entry["DetailType"],
+                                detail=json.loads(detail) if isinstance(detail, str) else dict(detail),
+                                resources=list(entry.get("Resources", [])))
+            deliveries = self.route_event(event, bus=entry.get("EventBusName", "default"))
+            started.extend(delivery.execution_arn for delivery in deliveries if delivery.execution_arn)
+        return started
+
+    def route_event(self, event: dict[str, Any], bus: str = "default") -> list[Delivery]:
+        """Deliver one full event (version/id/detail-type/source/...) to every matching rule target."""
+        deliveries = []
+        for rule in self._rules(bus):
+            if rule.get("State", "ENABLED") != "ENABLED" or not rule.get("EventPattern"):
+                continue  # schedule rules never fire locally
+            if not matches(json.loads(rule["EventPattern"]), event):
+                continue
+            for target in self.events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]:
+                deliveries.append(self._deliver(rule["Name"], target, event))
+        self.deliveries.extend(deliveries)
+        return deliveries
+
+    def _rules(self, bus: str) -> list[dict[str, Any]]:
+        rules, token = [], None
+        while True:
+            page = self.events.list_rules(EventBusName=bus, **({"NextToken": token} if token else {}))
+            rules.extend(page["Rules"])
+            token = page.get("NextToken")
+            if not token:
+                return rules
+
+    def _deliver(self, rule_name: str, target: dict[str, Any], event: dict[str, Any]) -> Delivery:
+        arn = target["Arn"]
+        delivery = Delivery(rule=rule_name, target_arn=arn, input=target_input(target, event))
+        try:
+            if ":states:" in arn and ":stateMachine:" in arn:
+                delivery.execution_arn = self.start_execution(arn, delivery.input)
+            elif ":lambda:" in arn and ":function:" in arn:
+                response = self.lambda_.invoke(FunctionName=arn, Payload=delivery.input.encode())
+                delivery.lambda_errored = "FunctionError" in response
+                delivery.lambda_payload = json.loads(response["Payload"].read() or b"null")
+            else:
+                delivery.error = f"target type not supported by the local engine: {arn}"
+        except Exception as error:  # EventBridge delivery is best-effort: record, don't raise
+            delivery.error = f"{type(error).__name__}: {error}"
+        return delivery
+
+    def _event(self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> dict[str, Any]:
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
+            "account": self.account_id, "region": self.region, "resources": resources, "detail": detail,
+            "time": datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc)
+            .strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    # --- executions that end --------------------------------------------------------------------------------
+
+    def _on_execution_ended(self, execution: Any) -> None:
+        """Runs in the execution's worker thread once moto set its final status (seam 8)."""
+        record = self._record(execution.exec_arn)
+        if execution.start_date and execution.stop_date:
+            record.duration_seconds = (execution.stop_date - execution.start_date).total_seconds()
+        try:
+            if self.emit_status_change_events:
+                self.route_event(self._status_change_event(execution))
+        except Exception as error:  # never break moto's worker thread
+            LOG.exception("routing the status change of %s failed", execution.exec_arn)
+            self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")
+        finally:
+            record.ended.set()
+
+    def _status_change_event(self, execution: Any) -> dict[str, Any]:
+        status = execution.exec_status.value if hasattr(execution.exec_status, "value") else str(execution.exec_status)
+
+        def millis(moment: datetime.datetime | None) -> int | None:
+            return int(moment.timestamp() * 1000) if moment else None
+
+        detail = {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine.arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": millis(execution.start_date),
+            "stopDate": millis(execution.stop_date),
+            "input": json.dumps(execution.input_data),
+            "output": json.dumps(execution.output) if status == "SUCCEEDED" else None,
+            "inputDetails": {"included": True},
+            "outputDetails": {"included": True} if status == "SUCCEEDED" else None,
+            "error": execution.error or None,
+            "cause": execution.cause or None,
+        }
+        return self._event(source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail,
+                           resources=[execution.exec_arn])
+
+
+def _output_from_history(events: list[dict[str, Any]]) -> Any:
+    # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
+    for event in reversed(events):
+        if event["type"] == "ExecutionSucceeded":
+            return json.loads(event["executionSucceededEventDetails"]["output"])
+    return None
+
+
+# --- definition text ---------------------------------------------------------------------------------------------
+
+def substitute_definition(text: str, values: Mapping[str, str]) -> str:
+    """Replace `${Key}` with values[key] in definition text, as DefinitionSubstitutions does; unknown keys stay."""
+    for key, value in values.items():
+        text = text.replace("${" + key + "}", value)
+    return text
+
+
+def _substitution_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _definition_text(definition: str | os.PathLike | Mapping[str, Any]) -> str:
+    if isinstance(definition, Mapping):
+        return json.dumps(definition)
+    if isinstance(definition, str) and definition.lstrip().startswith("{"):
+        return definition
+    return Path(definition).read_text()
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants deployable code; the engine runs the registered local directory instead."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "code runs in-process from the local code directory\n")
+    return buffer.getvalue()

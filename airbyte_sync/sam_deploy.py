@@ -1,0 +1,318 @@
+"""Deploy a SAM template into moto, as `sam deploy` would into AWS, then fix what moto lacks.
+
+Steps:
+  1. Read the template (CloudFormation YAML short forms like !Ref/!GetAtt/!Sub included).
+  2. Point each CodeUri / DefinitionUri that is a local path at a placeholder S3 object, remembering the path.
+  3. Translate SAM -> CloudFormation with aws-sam-translator, offline (no IAM lookups).
+  4. create_stack in moto CloudFormation (placeholder code zips are uploaded first: moto reads them).
+  5. moto puts state machines in its non-executing backend and ignores DefinitionSubstitutions: for each state
+     machine, read the local definition file, apply DefinitionSubstitutions resolved against the stack
+     (Ref/GetAtt/Sub of functions, parameters, pseudo parameters) and create it, under the same name and hence
+     the same ARN, in the executing backend.
+  6. Register each function's local code directory with the engine, so its handler runs in-process.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import yaml
+
+from airbyte_sync.local_engine import substitute_definition
+
+if TYPE_CHECKING:
+    from airbyte_sync.local_engine import LocalEngine
+
+CODE_BUCKET = "local-engine-code"
+
+
+@dataclass
+class DeployedStack:
+    stack_name: str
+    outputs: dict[str, str]  # stack Outputs, OutputKey -> OutputValue
+    parameters: dict[str, str]  # effective parameter values (caller's over template defaults)
+    resources: dict[str, str]  # logical id -> physical id, translated template
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> function name
+    function_arns: dict[str, str] = field(default_factory=dict)  # logical id -> function ARN
+    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> state machine ARN
+    rules: dict[str, str] = field(default_factory=dict)  # logical id -> EventBridge rule name
+    definitions: dict[str, str] = field(default_factory=dict)  # logical id -> substituted definition text
+    translated_template: dict[str, Any] = field(default_factory=dict)
+    not_created: list[str] = field(default_factory=list)  # resource types moto's CloudFormation skipped
+
+
+# --- 1. YAML with CloudFormation short forms ---------------------------------------------------------------------
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _short_form(tag: str):
+    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
+
+    def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    return construct
+
+
+for _tag in ("Ref", "GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split", "FindInMap",
+             "Base64", "GetAZs", "ImportValue", "Condition", "Cidr", "Length", "ToJsonString"):
+    _CfnLoader.add_constructor(f"!{_tag}", _short_form(_tag))
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)
+
+
+# --- 2.-3. local paths and translation ---------------------------------------------------------------------------
+
+def _is_local_path(value: Any) -> bool:
+    return isinstance(value, str) and not value.startswith("s3://")
+
+
+def _replace_local_uris(template: dict[str, Any], base_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Swap local CodeUri/DefinitionUri for placeholder S3 URIs; return {logical id: local path} for each."""
+    code_dirs, definition_files = {}, {}
+    global_code_uri = template.get("Globals", {}).get("Function", {}).get("CodeUri")
+    if _is_local_path(global_code_uri):
+        template["Globals"]["Function"]["CodeUri"] = f"s3://{CODE_BUCKET}/globals.zip"
+    for logical_id, resource in template.get("Resources", {}).items():
+        properties = resource.setdefault("Properties", {}) if isinstance(resource, dict) else {}
+        if resource.get("Type") == "AWS::Serverless::Function":
+            code_uri = properties.get("CodeUri", global_code_uri)
+            if _is_local_path(code_uri):
+                code_dirs[logical_id] = (base_dir / code_uri).resolve()
+                properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif resource.get("Type") == "AWS::Serverless::StateMachine":
+            if _is_local_path(properties.get("DefinitionUri")):
+                definition_files[logical_id] = (base_dir / properties["DefinitionUri"]).resolve()
+                properties["DefinitionUri"] = f"s3://{CODE_BUCKET}/{logical_id}.asl.json"
+    return code_dirs, definition_files
+
+
+class _OfflineManagedPolicies:
+    """aws-sam-translator asks IAM for managed policy ARNs by name; offline, AWS-managed ARNs follow a pattern."""
+
+    def load(self) -> dict[str, str]:
+        class _Policies(dict):
+            def __contains__(self, name: object) -> bool:
+                return isinstance(name, str)
+
+            def __getitem__(self, name: str) -> str:
+                return f"arn:aws:iam::aws:policy/{name}"
+
+            def get(self, name: str, default: Any = None) -> str:
+                return self[name]
+
+        return _Policies()
+
+
+def translate(template: dict[str, Any], parameters: Mapping[str, str], region: str, account_id: str) -> dict[str, Any]:
+    import os
+
+    from samtranslator.translator.transform import transform
+
+    saved = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region  # the translator builds ARNs from the session region
+    try:
+        values = {"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": "aws", **parameters}
+        return transform(copy.deepcopy(template), values, _OfflineManagedPolicies())
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved
+
+
+# --- 4.-6. deploy ------------------------------------------------------------------------------------------------
+
+def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any],
+                        stack_name: str) -> DeployedStack:
+    template_path = Path(template_path).resolve()
+    template = load_template(template_path)
+    code_dirs, definition_files = _replace_local_uris(template, template_path.parent)
+    effective = {name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items()
+                 if "Default" in spec}
+    effective.update({name: _parameter_text(value) for name, value in parameters.items()})
+    unknown = set(parameters) - set(template.get("Parameters", {}))
+    if unknown:
+        raise ValueError(f"parameters not declared by {template_path.name}: {sorted(unknown)}")
+
+    translated = translate(template, effective, engine.region, engine.account_id)
+    _upload_placeholders(engine, translated)
+    with warnings.catch_warnings():  # moto warns per resource type it skips; reported in not_created instead
+        warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
+        _create_stack(engine, stack_name, translated, effective)
+    stack = engine.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {stack_name} ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+    physical = {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in
+                engine.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+                if resource["LogicalResourceId"]}  # skipped resource types show up with an empty id
+    deployed = DeployedStack(
+        stack_name=stack_name, parameters=effective, resources=physical, translated_template=translated,
+        outputs={output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
+    )
+    deployed.not_created = sorted({resource["Type"] for logical_id, resource in translated["Resources"].items()
+                                   if logical_id not in physical})
+    resolver = _Resolver(engine, translated, physical, effective, stack_name)
+
+    for logical_id, resource in translated["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function" and logical_id in physical:
+            name = physical[logical_id]
+            deployed.functions[logical_id] = name
+            deployed.function_arns[logical_id] = resolver.function_arn(name)
+            if logical_id in code_dirs:
+                engine.runner.register(name, code_dirs[logical_id])
+        elif resource["Type"] == "AWS::Events::Rule" and logical_id in physical:
+            deployed.rules[logical_id] = physical[logical_id].split("|")[-1].split("/")[-1]
+
+    for logical_id, resource in translated["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine" or logical_id not in definition_files:
+            continue
+        properties = resource["Properties"]
+        substitutions = {key: resolver.text(value) for key, value in
+                         (properties.get("DefinitionSubstitutions") or {}).items()}
+        definition = substitute_definition(definition_files[logical_id].read_text(), substitutions)
+        left = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)))
+        if left:
+            raise ValueError(f"{logical_id}: definition placeholders without a DefinitionSubstitutions value: {left}")
+        arn = physical[logical_id]  # moto's CloudFormation names the machine; its physical id is the ARN
+        name = arn.split(":")[-1]
+        role_arn = resolver.text(properties["RoleArn"]) if "RoleArn" in properties else engine._local_role()
+        created = engine.sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn)
+        if created["stateMachineArn"] != arn:
+            raise RuntimeError(f"{logical_id}: executable machine got ARN {created['stateMachineArn']}, not {arn}")
+        deployed.state_machines[logical_id] = arn
+        deployed.definitions[logical_id] = definition
+    return deployed
+
+
+def _create_stack(engine: "LocalEngine", stack_name: str, translated: dict[str, Any], parameters: dict[str, str]):
+    import logging
+
+    cfn_logger = logging.getLogger("moto.cloudformation.parsing")
+    level = cfn_logger.level
+    cfn_logger.setLevel(logging.ERROR)  # "No Moto CloudFormation support for ..." is reported in not_created
+    try:
+        engine.cloudformation.create_stack(
+            StackName=stack_name, TemplateBody=json.dumps(translated),
+            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+    finally:
+        cfn_logger.setLevel(level)
+
+
+def _upload_placeholders(engine: "LocalEngine", translated: dict[str, Any]) -> None:
+    """moto's CloudFormation reads each function's S3 code and each DefinitionS3Location: give it something."""
+    engine.s3.create_bucket(Bucket=CODE_BUCKET)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("README.txt", "code runs in-process from the local code directory\n")
+    for resource in translated["Resources"].values():
+        properties = resource.get("Properties", {})
+        location = (properties.get("Code") if resource["Type"] == "AWS::Lambda::Function"
+                    else properties.get("DefinitionS3Location"))
+        if isinstance(location, dict):
+            key = location.get("S3Key") or location.get("Key")
+            if key:
+                body = archive.getvalue() if resource["Type"] == "AWS::Lambda::Function" else b"{}"
+                engine.s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=body)
+
+
+def _parameter_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+class _Resolver:
+    """Resolves the intrinsics a DefinitionSubstitutions value may use, against the created stack."""
+
+    def __init__(self, engine: "LocalEngine", template: dict[str, Any], physical: dict[str, str],
+                 parameters: dict[str, str], stack_name: str):
+        self.engine = engine
+        self.template = template
+        self.physical = physical
+        self.values = {
+            **parameters, "AWS::Region": engine.region, "AWS::AccountId": engine.account_id,
+            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+            "AWS::StackName": stack_name,
+        }
+
+    def function_arn(self, function_name: str) -> str:
+        return self.engine.lambda_.get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
+
+    def ref(self, name: str) -> str:
+        if name in self.values:
+            return self.values[name]
+        if name in self.physical:
+            return self.physical[name]
+        raise ValueError(f"cannot resolve Ref {name!r}: not a parameter or a created resource")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
+        physical_id = self.ref(logical_id)
+        if resource_type == "AWS::Lambda::Function" and attribute == "Arn":
+            return self.function_arn(physical_id)
+        if resource_type == "AWS::IAM::Role" and attribute == "Arn":
+            return self.engine.iam.get_role(RoleName=physical_id)["Role"]["Arn"]
+        if resource_type == "AWS::StepFunctions::StateMachine" and attribute in ("Arn", "Name"):
+            return physical_id if attribute == "Arn" else physical_id.split(":")[-1]
+        if attribute == "Arn" and physical_id.startswith("arn:"):
+            return physical_id
+        raise ValueError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} ({resource_type}) locally")
+
+    def text(self, value: Any) -> str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dict) and len(value) == 1:
+            (function, argument), = value.items()
+            if function == "Ref":
+                return self.ref(argument)
+            if function == "Fn::GetAtt":
+                logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(logical_id, attribute)
+            if function == "Fn::Sub":
+                return self._sub(argument)
+            if function == "Fn::Join":
+                separator, items = argument
+                return separator.join(self.text(item) for item in items)
+        raise ValueError(f"cannot resolve {value!r} locally")
+
+    def _sub(self, argument: Any) -> str:
+        template, variables = (argument, {}) if isinstance(argument, str) else argument
+        local = {name: self.text(value) for name, value in variables.items()}
+
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return local[name]
+            if "." in name and name.split(".", 1)[0] not in self.values:
+                return self.get_att(*name.split(".", 1))
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^}]+)\}", replace, template)

@@ -1,0 +1,1 @@
+"""Compile Arazzo 1.0.x workflows into AWS Step Functions state machines (Amazon States Language, JSONata)."""

@@ -1,0 +1,154 @@
+"""arazzo-sfn: compile, validate and drift-check Arazzo workflows compiled to Step Functions.
+
+    arazzo-sfn compile ARAZZO_FILE [--workflow ID] [-o OUT]
+    arazzo-sfn validate ARAZZO_FILE
+    arazzo-sfn check [--root DIR]           committed statemachine/*.asl.json == what their sources compile to
+    arazzo-sfn corpus DIR                   compile every workflow of every Arazzo document under DIR
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from .compiler import CompileError, compile_workflow, to_json
+from .model import read
+
+COMMENT_SOURCE = re.compile(r"^Compiled by arazzo-sfn from (?P<source>\S+) \(workflow (?P<workflow>[^)]+)\)")
+
+
+def compile_file(path: Path, workflow_id: str | None, root: Path) -> str:
+    """The ASL text of one workflow; raises CompileError listing every validation problem."""
+    document, problems = read(path)
+    if problems:
+        raise CompileError("\n".join(str(p) for p in problems))
+    try:
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return to_json(compile_workflow(document, workflow_id, shown))
+
+
+def command_compile(args: argparse.Namespace) -> int:
+    try:
+        text = compile_file(Path(args.file), args.workflow, Path.cwd())
+    except CompileError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    document, problems = read(args.file)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    names = ", ".join(w.workflow_id for w in document.workflows)
+    print(f"{args.file}: valid ({len(document.workflows)} workflow(s): {names})")
+    return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    committed = sorted((root / "statemachine").glob("*.asl.json"))
+    if not committed:
+        print(f"no {root / 'statemachine'}/*.asl.json to check", file=sys.stderr)
+        return 1
+    stale = 0
+    for path in committed:
+        text = path.read_text(encoding="utf-8")
+        try:
+            comment = json.loads(text).get("Comment", "")
+        except json.JSONDecodeError as error:
+            print(f"{path}: not JSON: {error}")
+            stale += 1
+            continue
+        match = COMMENT_SOURCE.match(comment)
+        if not match:
+            print(f"{path}: its Comment does not name the Arazzo source it was compiled from")
+            stale += 1
+            continue
+        try:
+            expected = compile_file(root / match["source"], match["workflow"], root)
+        except CompileError as error:
+            print(f"{path}: its source no longer compiles:\n{error}")
+            stale += 1
+            continue
+        if expected != text:
+            stale += 1
+            print(f"{path} differs from what {match['source']} compiles to (run `make compile`):")
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), expected.splitlines(True),
+                                                       f"{path} (committed)", f"{path} (compiled)", n=2))
+        else:
+            print(f"{path}: up to date")
+    return 1 if stale else 0
+
+
+def command_corpus(args: argparse.Namespace) -> int:
+    """One line per workflow: compiled, or why not; then the totals."""
+    compiled = failed = 0
+    for path in sorted(Path(args.directory).rglob("*")):
+        if path.suffix not in (".yml", ".yaml", ".json") or not path.is_file() or not _is_arazzo(path):
+            continue
+        document, problems = read(path)
+        if document is None or (problems and not document.workflows):
+            failed += 1
+            print(f"INVALID   {path}: {problems[0] if problems else 'unreadable'}")
+            continue
+        for workflow in document.workflows:
+            own = [p for p in problems if p.workflow_id in (workflow.workflow_id, None)]
+            if own:
+                failed += 1
+                print(f"INVALID   {path} {workflow.workflow_id}: {own[0].message}"
+                      + (f" (+{len(own) - 1} more)" if len(own) > 1 else ""))
+                continue
+            try:
+                compile_workflow(document, workflow.workflow_id, path.as_posix())
+                compiled += 1
+                print(f"COMPILED  {path} {workflow.workflow_id}")
+            except CompileError as error:
+                failed += 1
+                print(f"ERROR     {path} {workflow.workflow_id}: {error}")
+    print(f"{compiled} compiled, {failed} not compiled, {compiled + failed} workflows")
+    return 0
+
+
+def _is_arazzo(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        head = handle.read(4096)
+    return bool(re.search(r"""^\s*["']?arazzo["']?\s*:""", head, re.MULTILINE))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="arazzo-sfn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("compile", help="write the ASL (JSON) of one workflow")
+    p.add_argument("file")
+    p.add_argument("--workflow", help="workflowId (required when the document has several)")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.set_defaults(run=command_compile)
+    p = commands.add_parser("validate", help="check an Arazzo document and print every problem")
+    p.add_argument("file")
+    p.set_defaults(run=command_validate)
+    p = commands.add_parser("check", help="fail when a committed statemachine/*.asl.json is stale")
+    p.add_argument("--root", default=os.getcwd())
+    p.set_defaults(run=command_check)
+    p = commands.add_parser("corpus", help="compile every Arazzo workflow under a directory")
+    p.add_argument("directory")
+    p.set_defaults(run=command_corpus)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

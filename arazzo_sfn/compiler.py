@@ -1,0 +1,477 @@
+"""Compile one Arazzo workflow (the checked model from model.py) into an Amazon States Language definition.
+
+The machine, state by state:
+
+    Read inputs (Pass)          inputs with defaults, step outputs and loop state (restored after continue-as-new)
+    Check inputs (Choice)       -> Invalid input (Fail Arazzo.InvalidInput) | resume point | first step
+    <stepId> (Task)             lambda:invoke of the step's operation; Assign the step outputs to $steps
+    <stepId> outcome (Choice)   successCriteria and the onSuccess / onFailure actions, first match wins
+      goto a later step         -> that step's Task
+      goto this or an earlier   -> a loop: deadline / iteration bound / continue-as-new checks, then
+                                   <action> wait (Wait) -> the target Task
+      retry                     -> <action> wait (Wait, Retry-After honoured) -> this step's Task
+      end, or the last step     -> Workflow outputs
+    Workflow outputs (Pass)     -> x-failWhen rules (Fail) | Workflow succeeded (Succeed, output = outputs)
+
+Loop checks live in the outcome Choice itself, so one poll costs three state transitions (Task, Choice, Wait).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from . import inputs as input_rules
+from . import jsonata as js
+from .expressions import Expr, MessageRef, Template
+from .model import Action, Criterion, Document, LoopPolicy, Step, Workflow
+
+LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                         "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"]
+# A loop without x-loop still waits and ends: 5 s doubling to 5 min, at most 1,000 iterations.
+DEFAULT_LOOP = LoopPolicy(initial_wait_seconds=5, backoff_rate=2, max_wait_seconds=300, max_iterations=1000)
+TASK_RESPONSE = "$states.result.Payload"   # the handler's HTTP response, inside the Task
+JUDGED_RESPONSE = "$states.input"          # the same response, in the Choice after the Task
+RESUME = "$states.input.arazzoResume"
+
+
+class CompileError(ValueError):
+    """The workflow uses something this compiler does not translate; the message names the place."""
+
+
+def function_placeholder(operation_id: str) -> str:
+    """`createJob` -> `CreateJobFunctionArn`: the DefinitionSubstitutions key of the step's Lambda function."""
+    words = re.sub(r"[^A-Za-z0-9]+", " ", operation_id).split()
+    return "".join(w[:1].upper() + w[1:] for w in words) + "FunctionArn"
+
+
+def expr(text: str) -> str:
+    """A JSONata expression as an ASL string value."""
+    return "{% " + text + " %}"
+
+
+def variable(prefix: str, key: str) -> str:
+    return prefix + "_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
+
+
+@dataclass
+class Loop:
+    """A goto to the same or an earlier step, with its policy."""
+
+    action: Action
+    source: Step
+    target: Step
+    policy: LoopPolicy
+    variable: str              # JSONata variable holding {startedAt, iteration, executionIterations}
+
+
+class WorkflowCompiler:
+    def __init__(self, document: Document, workflow: Workflow, source_path: str):
+        self.document = document
+        self.workflow = workflow
+        self.source_path = source_path
+        self.states: dict[str, dict] = {}
+        self.main_steps = [s for s in workflow.steps if not s.cleanup_only]
+        self.loops: list[Loop] = []
+        self.loop_variables: dict[tuple[str, str], str] = {}
+        self.source_urls = {name: s.url for name, s in document.sources.items()}
+
+    # -- entry ----------------------------------------------------------------------------------------------------
+    def compile(self) -> dict:
+        if not self.main_steps:
+            raise CompileError(self.where(self.workflow.location, "the workflow has no steps to run"))
+        for step in self.workflow.steps:
+            if step.operation is None:
+                raise CompileError(self.where(step.location, f"step {step.step_id} has no resolvable operation"))
+        self.collect_loops()
+        self.add_start()
+        for index, step in enumerate(self.main_steps):
+            self.add_step(step, index)
+        self.add_end()
+        return {
+            "Comment": f"Compiled by arazzo-sfn from {self.source_path} (workflow {self.workflow.workflow_id}). "
+                       "Do not edit: change the Arazzo document and run `make compile`.",
+            "QueryLanguage": "JSONata",
+            "StartAt": "Read inputs",
+            "States": self.states,
+        }
+
+    def where(self, location: tuple, message: str) -> str:
+        return f"{self.source_path}: workflow {self.workflow.workflow_id}: {message} (at {'/'.join(map(str, location))})"
+
+    # -- loops ----------------------------------------------------------------------------------------------------
+    def position(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.main_steps) if s.step_id == step_id)
+
+    def is_backward(self, source: Step, action: Action) -> bool:
+        return action.type == "goto" and self.position(action.step_id) <= self.position(source.step_id)
+
+    def collect_loops(self) -> None:
+        for step in self.main_steps:
+            actions = step.on_success + step.on_failure + ([step.on_no_match] if step.on_no_match else [])
+            for action in actions:
+                if action.type == "goto":
+                    target = self.workflow.step(action.step_id)
+                    if target.cleanup_only:
+                        raise CompileError(self.where(action.location, f"goto {action.step_id}: a cleanup-only "
+                                                                       "step is not a goto target"))
+                if action.type == "goto" and self.is_backward(step, action):
+                    key = (step.step_id, action.step_id)
+                    name = step.step_id if key[0] == key[1] else f"{key[0]}_to_{key[1]}"
+                    self.loop_variables.setdefault(key, variable("loop", name))
+                    self.loops.append(Loop(action, step, self.workflow.step(action.step_id),
+                                           action.loop or DEFAULT_LOOP, self.loop_variables[key]))
+
+    def loop_of(self, action: Action) -> Loop:
+        return next(loop for loop in self.loops if loop.action is action)
+
+    # -- scopes ---------------------------------------------------------------------------------------------------
+    def scope(self, step: Step | None, response: str | None) -> js.Scope:
+        return js.Scope(response=response, request=(lambda ref: self.request_value(step, ref)) if step else None,
+                        method=step.operation.method if step else None,
+                        url=step.operation.path if step else None, source_urls=self.source_urls)
+
+    def value(self, tree: object, scope: js.Scope) -> str:
+        """A parsed value tree (literals, expressions, templates, nested objects) as one JSONata expression."""
+        if isinstance(tree, Template):
+            return js.template(tree, scope)
+        if isinstance(tree, Expr):
+            return js.runtime(tree, scope)
+        if isinstance(tree, dict):
+            return "{" + ", ".join(f"{js.literal(k)}: {self.value(v, scope)}" for k, v in tree.items()) + "}"
+        if isinstance(tree, list):
+            return "[" + ", ".join(self.value(v, scope) for v in tree) + "]"
+        return js.literal(tree)
+
+    def template_value(self, tree: object, scope: js.Scope) -> object:
+        """A parsed value tree as an ASL JSONata template: literals stay JSON, expressions become {% %} strings."""
+        if isinstance(tree, (Expr, Template)):
+            return expr(self.value(tree, scope))
+        if isinstance(tree, dict):
+            return {k: self.template_value(v, scope) for k, v in tree.items()}
+        if isinstance(tree, list):
+            return [self.template_value(v, scope) for v in tree]
+        if isinstance(tree, str) and tree.lstrip().startswith("{%"):
+            return expr(js.literal(tree))  # a literal that would otherwise read as an expression
+        return tree
+
+    def request_value(self, step: Step, ref: MessageRef) -> str:
+        scope = self.scope(step, None)
+        if ref.source == "body":
+            node: object = step.payload
+            for token in ref.pointer:
+                node = node[int(token)] if isinstance(node, list) else (node or {}).get(token)
+            return self.value(node, scope)
+        for parameter in step.parameters:
+            if parameter.location_in == ref.source and (parameter.name == ref.name or (
+                    ref.source == "header" and parameter.name.lower() == ref.name.lower())):
+                return self.value(parameter.value, scope)
+        return "null"
+
+    def condition(self, criterion: Criterion, scope: js.Scope) -> str:
+        context = js.runtime(criterion.context, scope) if criterion.context is not None else None
+        try:
+            return js.condition(criterion.tree, scope, context)
+        except js.UnsupportedExpression as error:
+            raise CompileError(self.where(criterion.location, f"condition {criterion.condition!r}: {error}"))
+
+    def all_of(self, criteria: list[Criterion], scope: js.Scope) -> str:
+        return " and ".join(f"({self.condition(c, scope)})" for c in criteria) if criteria else "true"
+
+    def number(self, setting: object, scope: js.Scope) -> str:
+        return js.runtime(setting, scope) if isinstance(setting, Expr) else js.literal(setting)
+
+    # -- start ----------------------------------------------------------------------------------------------------
+    def add_start(self) -> None:
+        schema = self.workflow.inputs or {}
+        try:
+            defaults = input_rules.defaults(schema)
+        except ValueError as error:
+            raise CompileError(self.where(self.workflow.location + ("inputs",), str(error)))
+        given = f"($i := $states.input; $type($i) = 'object' ? $sift($i, function($v, $k) {{ $k != 'arazzoResume' }}) : {{}})"
+        assign = {
+            "inputs": expr(f"$merge([{defaults}, {given}])"),
+            "steps": expr(f"$exists({RESUME}) ? {RESUME}.steps : {{}}"),
+            "resume": expr(f"$exists({RESUME}) ? {RESUME} : null"),
+        }
+        for loop_variable in sorted(set(self.loop_variables.values())):
+            assign[loop_variable] = expr(
+                f"$exists({RESUME}.loops.{loop_variable}) ? $merge([{RESUME}.loops.{loop_variable}, "
+                f"{{'executionIterations': 0}}]) : {{'startedAt': $millis(), 'iteration': 0, 'executionIterations': 0}}")
+        self.states["Read inputs"] = {"Type": "Pass", "Assign": assign, "Next": "Check inputs"}
+
+        errors = "[" + ", ".join(input_rules.checks(schema)) + "]"
+        choices = [
+            {"Condition": expr("$type($states.input) != 'object'"),
+             "Assign": {"inputErrors": ["the execution input must be a JSON object"]}, "Next": "Invalid input"},
+            {"Condition": expr(f"$count({errors}) > 0"), "Assign": {"inputErrors": expr(errors)},
+             "Next": "Invalid input"},
+        ]
+        for loop in self.loops:
+            choices.append({"Condition": expr(f"$resume.at = {js.literal(self.wait_state(loop.action))}"),
+                            "Next": self.wait_state(loop.action)})
+        self.states["Check inputs"] = {"Type": "Choice", "Choices": choices,
+                                       "Default": self.main_steps[0].step_id}
+        self.states["Invalid input"] = {"Type": "Fail", "Error": "Arazzo.InvalidInput",
+                                        "Cause": expr("$join($inputErrors, '; ')")}
+
+    # -- steps ----------------------------------------------------------------------------------------------------
+    def add_step(self, step: Step, index: int) -> None:
+        self.states[step.step_id] = self.task(step, next_state=self.outcome_state(step))
+        self.add_outcome(step, index)
+
+    def task(self, step: Step, next_state: str | None) -> dict:
+        operation = step.operation
+        scope = self.scope(step, TASK_RESPONSE)
+        parameters: dict[str, dict] = {"path": {}, "query": {}, "header": {}}
+        for parameter in step.parameters:
+            parameters.setdefault(parameter.location_in, {})[parameter.name] = \
+                self.template_value(parameter.value, scope)
+        payload = {
+            "operationId": operation.operation_id,
+            "method": operation.method,
+            "path": operation.path,
+            "parameters": parameters,
+            "body": self.template_value(step.payload, scope),
+            "contentType": step.content_type,
+            "context": {
+                "executionArn": expr("$states.context.Execution.Id"),
+                "stepId": step.step_id,
+                "stateEnteredTime": expr("$states.context.State.EnteredTime"),
+                "retryCount": expr("$states.context.State.RetryCount"),
+            },
+        }
+        try:
+            outputs = "{" + ", ".join(f"{js.literal(k)}: {self.nullable(self.value(v, scope))}"
+                                      for k, v in step.outputs.items()) + "}"
+        except js.UnsupportedExpression as error:
+            raise CompileError(self.where(step.location + ("outputs",), str(error)))
+        state = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Arguments": {"FunctionName": "${" + function_placeholder(operation.operation_id) + "}",
+                          "Payload": payload},
+            "Retry": [{"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6,
+                       "BackoffRate": 2, "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}],
+            "Assign": {"steps": expr(f"$merge([$steps, {{{js.literal(step.step_id)}: {{'outputs': {outputs}}}}}])")},
+            "Output": expr(TASK_RESPONSE),
+        }
+        if next_state:
+            state["Next"] = next_state
+        else:
+            state["End"] = True
+        return state
+
+    @staticmethod
+    def nullable(text: str) -> str:
+        """Absent values become null, so an output key is always there."""
+        return f"($x := {text}; $exists($x) ? $x : null)"
+
+    def outcome_state(self, step: Step) -> str:
+        return f"{step.step_id} outcome"
+
+    def next_after(self, index: int) -> str:
+        return self.main_steps[index + 1].step_id if index + 1 < len(self.main_steps) else "Workflow outputs"
+
+    def add_outcome(self, step: Step, index: int) -> None:
+        scope = self.scope(step, JUDGED_RESPONSE)
+        succeeded = self.all_of(step.success_criteria, scope)
+        rules: list[dict] = []
+        for action in step.on_success:
+            rules.extend(self.action_rules(step, action, f"({succeeded})", scope))
+        if step.on_no_match:
+            rules.extend(self.action_rules(step, step.on_no_match, f"({succeeded})", scope))
+        if step.success_criteria:
+            for action in step.on_failure:
+                rules.extend(self.action_rules(step, action, f"$not({succeeded})", scope))
+            failed_state = f"{step.step_id} failed"
+            rules.append({"Condition": expr(f"$not({succeeded})"), "Next": failed_state})
+            self.states[failed_state] = {"Type": "Fail", "Error": "Arazzo.SuccessCriteriaFailed",
+                                         "Cause": expr(self.failure_cause(step, scope))}
+        default = self.next_after(index)
+        if not rules:
+            self.states[step.step_id]["Next"] = default
+            return
+        self.states[self.outcome_state(step)] = {"Type": "Choice", "Choices": rules, "Default": default}
+
+    def failure_cause(self, step: Step, scope: js.Scope) -> str:
+        """Names the step and the first successCriteria condition that did not hold (no response data: it may
+        hold secrets)."""
+        which = js.literal("")
+        for criterion in reversed(step.success_criteria):
+            which = f"(({self.condition(criterion, scope)}) ? {which} : {js.literal(criterion.condition)})"
+        return (f"'step {step.step_id}: success criterion not met: ' & {which} & "
+                f"' (HTTP status ' & $string({JUDGED_RESPONSE}.statusCode) & ')'")
+
+    def action_rules(self, step: Step, action: Action, outcome: str, scope: js.Scope) -> list[dict]:
+        matched = f"{outcome} and ({self.all_of(action.criteria, scope)})"
+        if action.type == "end":
+            return [{"Condition": expr(matched), "Next": "Workflow outputs"}]
+        if action.type == "retry":
+            if action.step_id:
+                raise CompileError(self.where(action.location, "retry actions that first run another step are "
+                                                               "not supported"))
+            return self.retry_rules(step, action, matched)
+        if not self.is_backward(step, action):
+            return [{"Condition": expr(matched), "Next": action.step_id}]
+        return self.loop_rules(self.loop_of(action), matched, scope)
+
+    # -- retry ----------------------------------------------------------------------------------------------------
+    def retry_rules(self, step: Step, action: Action, matched: str) -> list[dict]:
+        counter = variable("retries", step.step_id)
+        wait_state = self.wait_state(action)
+        # Retry-After (seconds) from the response overrides retryAfter, as the spec recommends.
+        header = f"$lookup({JUDGED_RESPONSE}.headers, 'retry-after')"
+        seconds = (f"($h := {header}; $w := ($type($h) = 'string' and $contains($h, /^[0-9]+$/)) ? $number($h) "
+                   f": {js.literal(action.retry_after)}; $max([0, $ceil($w)]))")
+        self.states[wait_state] = {"Type": "Wait", "Seconds": expr(seconds), "Next": step.step_id}
+        return [{"Condition": expr(f"{matched} and ($exists(${counter}) ? ${counter} : 0) < {action.retry_limit}"),
+                 "Assign": {counter: expr(f"($exists(${counter}) ? ${counter} : 0) + 1")},
+                 "Next": wait_state}]
+
+    def wait_state(self, action: Action) -> str:
+        return f"{action.name} wait"
+
+    # -- loops ----------------------------------------------------------------------------------------------------
+    def loop_rules(self, loop: Loop, matched: str, scope: js.Scope) -> list[dict]:
+        policy, state = loop.policy, "$" + loop.variable
+        action_name = loop.action.name
+        rules = []
+        if policy.deadline_seconds is not None:
+            deadline = f"{state}.startedAt + {self.number(policy.deadline_seconds, scope)} * 1000"
+            rules.append({"Condition": expr(f"{matched} and $millis() >= {deadline}"),
+                          "Next": self.add_limit(loop, "deadline")})
+        if policy.max_iterations is not None:
+            rules.append({"Condition": expr(f"{matched} and {state}.iteration >= "
+                                            f"{self.number(policy.max_iterations, scope)}"),
+                          "Next": self.add_limit(loop, "iterations")})
+        advance = {loop.variable: expr(f"$merge([{state}, {{'iteration': {state}.iteration + 1, "
+                                       f"'executionIterations': {state}.executionIterations + 1}}])")}
+        rules.append({"Condition": expr(f"{matched} and {state}.executionIterations >= "
+                                        f"{policy.continue_as_new_after}"),
+                      "Assign": advance, "Next": self.add_continue_as_new(loop)})
+        rules.append({"Condition": expr(matched), "Assign": advance, "Next": self.wait_state(loop.action)})
+        self.states[self.wait_state(loop.action)] = {"Type": "Wait", "Seconds": expr(self.loop_wait(loop, scope)),
+                                                     "Next": loop.target.step_id}
+        return rules
+
+    def loop_wait(self, loop: Loop, scope: js.Scope) -> str:
+        """Seconds before the next iteration: initial x backoff^(n-1), at least elapsedFraction of the time spent
+        so far, at most maxWait, minus jitter, never past the deadline; at least one second."""
+        p, s = loop.policy, "$" + loop.variable
+        n = lambda v: self.number(v, scope)  # noqa: E731
+        parts = [f"$elapsed := ($millis() - {s}.startedAt) / 1000",
+                 f"$w := $max([{n(p.initial_wait_seconds)} * $power({n(p.backoff_rate)}, {s}.iteration - 1), "
+                 f"{n(p.elapsed_fraction)} * $elapsed])",
+                 f"$w := $min([$w, {n(p.max_wait_seconds)}])",
+                 f"$w := $w * (1 - {n(p.jitter)} * $random())"]
+        if p.deadline_seconds is not None:
+            parts.append(f"$w := $min([$w, {n(p.deadline_seconds)} - $elapsed])")
+        parts.append("$max([1, $round($w)])")
+        return "(" + "; ".join(parts) + ")"
+
+    def add_limit(self, loop: Loop, reason: str) -> str:
+        """The loop's bound: optionally run the cleanup step, then fail with the configured error."""
+        limit = loop.policy.on_limit
+        fail_state = f"{loop.action.name} limit reached"
+        scope = self.scope(loop.source, None)
+        try:
+            cause = self.value(limit.cause, scope)
+        except js.UnsupportedExpression as error:
+            raise CompileError(self.where(loop.action.location, f"x-loop onLimit cause: {error}"))
+        reasons = "{'deadline': 'deadline passed', 'iterations': 'iteration limit reached'}"
+        self.states[fail_state] = {
+            "Type": "Fail", "Error": limit.error,
+            "Cause": expr(f"$string($merge([{cause}, {{'limit': $lookup({reasons}, $limitReason)}}, "
+                          f"$exists($cleanupError) ? {{'cleanupError': $cleanupError}} : {{}}]))")}
+        entry = fail_state
+        if limit.cleanup_step_id:
+            cleanup = self.workflow.step(limit.cleanup_step_id)
+            cleanup_state = f"{loop.action.name} cleanup: {cleanup.step_id}"
+            task = self.task(cleanup, next_state=fail_state)
+            task["Catch"] = [{"ErrorEquals": ["States.ALL"],
+                              "Assign": {"cleanupError": expr("$states.errorOutput.Error")},
+                              "Next": fail_state}]
+            self.states[cleanup_state] = task
+            entry = cleanup_state
+        # Both bounds share the states; the rule that leads here records which bound was hit.
+        router = f"{loop.action.name} {reason}"
+        self.states[router] = {"Type": "Pass", "Assign": {"limitReason": reason}, "Next": entry}
+        return router
+
+    def add_continue_as_new(self, loop: Loop) -> str:
+        """Start this machine again, carrying the loop's state, and wait for it: an execution never nears the
+        25,000-event history limit, and the first execution still ends with the sync's real result."""
+        name = f"{loop.action.name} continue as new"
+        failed = f"{loop.action.name} continuation failed"
+        resume = (f"{{'at': {js.literal(self.wait_state(loop.action))}, 'steps': $steps, "
+                  f"'loops': {{{', '.join(f'{js.literal(v)}: ${v}' for v in sorted(set(self.loop_variables.values())))}}}, "
+                  f"'generation': ($exists($resume.generation) ? $resume.generation : 0) + 1, "
+                  f"'origin': $exists($resume.origin) ? $resume.origin : $states.context.Execution.Name}}")
+        self.states[name] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Arguments": {
+                "StateMachineArn": expr("$states.context.StateMachine.Id"),
+                "Name": expr(f"$substring({resume}.origin, 0, 70) & '-' & $string({resume}.generation)"),
+                "Input": expr(f"$merge([$inputs, {{'arazzoResume': {resume}}}])"),
+            },
+            "Output": expr("$states.result.Output"),
+            "Catch": [{"ErrorEquals": ["States.ALL"],
+                       "Assign": {"continuation": expr("$states.errorOutput")}, "Next": failed}],
+            "End": True,
+        }
+        # The continued execution's own error is inside the Cause (its DescribeExecution output).
+        child = "($c := $continuation.Cause; $type($c) = 'string' and $contains($c, '\"error\"') ? $parse($c) : {})"
+        self.states[failed] = {"Type": "Fail",
+                               "Error": expr(f"($e := {child}.error; $exists($e) ? $e : $continuation.Error)"),
+                               "Cause": expr(f"($e := {child}.cause; $exists($e) ? $e : $continuation.Cause)")}
+        return name
+
+    # -- end ------------------------------------------------------------------------------------------------------
+    def add_end(self) -> None:
+        scope = js.Scope(source_urls=self.source_urls)
+        try:
+            outputs = "{" + ", ".join(f"{js.literal(k)}: {self.nullable(self.value(v, scope))}"
+                                      for k, v in self.workflow.outputs.items()) + "}"
+        except js.UnsupportedExpression as error:
+            raise CompileError(self.where(self.workflow.location + ("outputs",), str(error)))
+        rules = []
+        judged = js.Scope(source_urls=self.source_urls, outputs_available=True)
+        for index, rule in enumerate(self.workflow.fail_when):
+            fail_state = f"Workflow failed: {rule.error}"
+            rules.append({"Condition": expr(self.condition(rule.criterion, judged)), "Next": fail_state})
+            try:
+                cause = self.value(rule.cause, judged)
+            except js.UnsupportedExpression as error:
+                raise CompileError(self.where(rule.criterion.location, f"x-failWhen cause: {error}"))
+            self.states[fail_state] = {"Type": "Fail", "Error": rule.error, "Cause": expr(f"$string({cause})")}
+        self.states["Workflow outputs"] = {"Type": "Pass", "Assign": {"outputs": expr(outputs)},
+                                           "Next": "Workflow result" if rules else "Workflow succeeded"}
+        if rules:
+            self.states["Workflow result"] = {"Type": "Choice", "Choices": rules, "Default": "Workflow succeeded"}
+        self.states["Workflow succeeded"] = {"Type": "Succeed", "Output": expr("$outputs")}
+
+
+def compile_workflow(document: Document, workflow_id: str | None, source_path: str) -> dict:
+    """The ASL definition (a dict) of one workflow; the only one when workflow_id is None."""
+    if workflow_id is None:
+        if len(document.workflows) != 1:
+            ids = ", ".join(w.workflow_id for w in document.workflows)
+            raise CompileError(f"{source_path}: the document has {len(document.workflows)} workflows ({ids}); "
+                               "choose one with --workflow")
+        workflow = document.workflows[0]
+    else:
+        found = [w for w in document.workflows if w.workflow_id == workflow_id]
+        if not found:
+            raise CompileError(f"{source_path}: no workflow {workflow_id!r}")
+        workflow = found[0]
+    try:
+        return WorkflowCompiler(document, workflow, source_path).compile()
+    except js.UnsupportedExpression as error:
+        raise CompileError(f"{source_path}: workflow {workflow.workflow_id}: {error}") from None
+
+
+def to_json(definition: dict) -> str:
+    """Deterministic text: same definition, same bytes."""
+    return json.dumps(definition, indent=2, ensure_ascii=False) + "\n"

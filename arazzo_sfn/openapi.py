@@ -1,0 +1,76 @@
+"""Find the HTTP method and path of an Arazzo step's operation in its OpenAPI source description."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .document import DocumentError, Loaded, load
+from .expressions import ExpressionError, parse_pointer
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    source: str        # the source description's name
+    operation_id: str  # operationId, or a name made from method and path when the operation has none
+    method: str        # upper case
+    path: str          # the path template, relative to the server URL
+
+
+class OpenAPISource:
+    """One `type: openapi` source description, loaded."""
+
+    def __init__(self, name: str, url: str, document: Loaded):
+        self.name = name
+        self.url = url
+        self.document = document
+        self.operations: dict[str, Operation] = {}
+        paths = document.data.get("paths") if isinstance(document.data, dict) else None
+        for path, item in (paths or {}).items():
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                operation = item.get(method)
+                if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
+                    self.operations[operation["operationId"]] = Operation(
+                        name, operation["operationId"], method.upper(), path)
+
+    def by_pointer(self, pointer: str) -> Operation:
+        """An operationPath's JSON pointer, e.g. `#/paths/~1pets~1{petId}/get`."""
+        tokens = parse_pointer(pointer.lstrip("#"))
+        if len(tokens) != 3 or tokens[0] != "paths" or tokens[2].lower() not in HTTP_METHODS:
+            raise ExpressionError(f"operationPath must point at #/paths/<path>/<method>: {pointer!r}")
+        item = (self.document.data.get("paths") or {}).get(tokens[1])
+        if not isinstance(item, dict) or not isinstance(item.get(tokens[2].lower()), dict):
+            raise ExpressionError(f"no operation at {pointer!r} in {self.document.path.name}")
+        operation = item[tokens[2].lower()]
+        operation_id = operation.get("operationId") or _name_from(tokens[2], tokens[1])
+        return Operation(self.name, operation_id, tokens[2].upper(), tokens[1])
+
+
+def _name_from(method: str, path: str) -> str:
+    words = [w for w in path.replace("{", "/").replace("}", "/").split("/") if w]
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def resolve_source(arazzo_path: Path, url: str) -> Path:
+    """Where a source description's URL points on disk.
+
+    Relative URLs resolve against the Arazzo file. A remote URL is not fetched (compiling must not depend on the
+    network): a file of the same name beside the Arazzo document stands in for it."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("http", "https"):
+        candidate = arazzo_path.parent / Path(parsed.path).name
+        if candidate.exists():
+            return candidate
+        raise DocumentError(f"source description {url!r} is remote; place a copy named "
+                            f"{Path(parsed.path).name!r} beside {arazzo_path.name}")
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    return (arazzo_path.parent / url).resolve()
+
+
+def load_source(arazzo_path: Path, name: str, url: str) -> OpenAPISource:
+    return OpenAPISource(name, url, load(resolve_source(arazzo_path, url)))

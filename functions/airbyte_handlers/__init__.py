@@ -1,0 +1,1 @@
+"""Thin Lambda handlers for the compiled state machine (docs/handler-contract.md)."""

@@ -1,0 +1,86 @@
+"""What every handler shares: the logger, the event parsing and the client built from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from aws_lambda_powertools import Logger
+
+from airbyte_client import AirbyteClient, ClientConfig, InvalidRequest
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "airbyte-sync")
+
+# Keys that belong to one invocation; a warm container must not carry them into the next.
+INVOCATION_KEYS = ["execution_arn", "step_id", "job_id", "retry_count", "request_id"]
+
+
+@dataclass(frozen=True)
+class ContractRequest:
+    operation_id: str
+    parameters: dict
+    body: object
+    context: dict
+
+    def path_parameter(self, name: str):
+        path = self.parameters.get("path") or {}
+        if name not in path:
+            raise InvalidRequest(f"{self.operation_id} needs the path parameter {name}")
+        return path[name]
+
+    @property
+    def retry_count(self) -> int:
+        count = self.context.get("retryCount") or 0
+        return count if isinstance(count, int) and not isinstance(count, bool) else 0
+
+    @property
+    def state_entered_epoch(self) -> float | None:
+        return parse_iso_timestamp(self.context.get("stateEnteredTime"))
+
+
+def parse_iso_timestamp(value) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def parse_event(event, operation_id: str, method: str) -> ContractRequest:
+    """Check the event follows the contract and was wired to this handler's operation."""
+    if not isinstance(event, dict):
+        raise InvalidRequest("The event must be a JSON object")
+    if event.get("operationId") != operation_id:
+        raise InvalidRequest(f"This function implements {operation_id}, not {event.get('operationId')!r}")
+    if event.get("method") not in (None, method):
+        raise InvalidRequest(f"{operation_id} is {method}, the event says {event.get('method')!r}")
+    parameters = event.get("parameters") or {}
+    context = event.get("context") or {}
+    if not isinstance(parameters, dict) or not isinstance(context, dict):
+        raise InvalidRequest("The event's parameters and context must be objects")
+    return ContractRequest(operation_id, parameters, event.get("body"), context)
+
+
+def start_invocation(event, lambda_context=None) -> None:
+    """Tie this invocation's log lines to its execution (job_id is added once known)."""
+    logger.remove_keys(INVOCATION_KEYS)
+    context = event.get("context") if isinstance(event, dict) else None
+    context = context if isinstance(context, dict) else {}
+    keys = {
+        "execution_arn": context.get("executionArn"),
+        "step_id": context.get("stepId"),
+        "retry_count": context.get("retryCount"),
+        "request_id": getattr(lambda_context, "aws_request_id", None),
+    }
+    logger.append_keys(**{k: v for k, v in keys.items() if v is not None})
+
+
+def build_client(lambda_context=None) -> AirbyteClient:
+    remaining = None
+    if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
+        remaining = lambda: lambda_context.get_remaining_time_in_millis() / 1000.0
+    return AirbyteClient(ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining)

@@ -1,0 +1,212 @@
+"""One test per moto seam (airbyte_sync/moto_seams.py): each fails naming the seam if a moto upgrade moves it."""
+import datetime
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from airbyte_sync import moto_seams
+from airbyte_sync.clock import RealClock, VirtualClock
+
+START = 1_800_000_000.0
+
+
+def _fake_env(execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:e"):
+    return SimpleNamespace(states=SimpleNamespace(context_object=SimpleNamespace(
+        context_object_data={"Execution": {"Id": execution_arn}})))
+
+
+@pytest.fixture
+def undo_all():
+    undos = []
+    yield undos
+    for undo in reversed(undos):
+        undo()
+
+
+def test_moto_is_the_pinned_version():
+    moto_seams.check_moto_version()  # raises SeamMoved naming both versions otherwise
+
+
+# --- 1. JSONata evaluation ---------------------------------------------------------------------------------------
+
+def test_jsonata_evaluator_seam_evaluates_with_clock_time(undo_all):
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    clock = VirtualClock(start=START)
+    undo_all.append(moto_seams.install_jsonata_evaluator(clock))
+    evaluate = moto_jsonata.eval_jsonata_expression
+    assert evaluate("($x := 2; $x * 21)") == 42, "seam jsonata._eval_jsonata: moto no longer calls it"
+    assert evaluate("$millis()") == int(START * 1000)
+    clock.sleep(90)
+    assert evaluate("$millis()") == int((START + 90) * 1000), "$millis() must follow the engine clock"
+    assert evaluate("$now()") == "2027-01-15T08:01:30.000Z"
+    assert evaluate("$toMillis($now())") == int((START + 90) * 1000)
+    with pytest.raises(moto_jsonata.JSONataException):
+        evaluate("$undefinedFunction(")
+
+
+def test_jsonata_evaluator_seam_undo_restores_moto(undo_all):
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    before = moto_jsonata._eval_jsonata
+    moto_seams.install_jsonata_evaluator(RealClock())()
+    assert moto_jsonata._eval_jsonata is before
+
+
+# --- 2. JSONata string escaping ----------------------------------------------------------------------------------
+
+NASTY = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9 {% $x %}'
+
+
+def test_jsonata_string_escaping_seam(undo_all):
+    import moto.stepfunctions.parser.asl.eval.states as states_module
+    import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    undo_all.append(moto_seams.install_jsonata_evaluator(RealClock()))
+    # Without the fix moto writes "he said "hi"..." and the expression does not parse.
+    broken = moto_jsonata.encode_jsonata_variable_declarations({"$v": NASTY})
+    with pytest.raises(moto_jsonata.JSONataException):
+        moto_jsonata.eval_jsonata_expression(f"({broken}$v)")
+
+    undo_all.append(moto_seams.install_jsonata_string_escaping())
+    for module in (moto_jsonata, states_module, variable_store_module):
+        declarations = module.encode_jsonata_variable_declarations({"$v": NASTY, "$o": {"k": [NASTY, 1]}})
+        assert moto_jsonata.eval_jsonata_expression(f"({declarations}[$v, $o])") == [NASTY, {"k": [NASTY, 1]}], (
+            f"seam jsonata.encode_jsonata_variable_declarations not effective in {module.__name__}")
+
+
+# --- 3. Lambda invocation ----------------------------------------------------------------------------------------
+
+@mock_aws
+def test_lambda_invoker_seam_routes_invoke_and_function_errors(undo_all):
+    calls = []
+
+    def invoke(function, event):
+        calls.append((function.function_name, function.handler, dict(function.environment_vars), event))
+        if event.get("fail"):
+            return json.dumps({"errorMessage": "no", "errorType": "Fixture.AuthError", "stackTrace": []}), True, ""
+        return json.dumps({"echo": event}), False, "log line"
+
+    undo_all.append(moto_seams.install_lambda_invoker(invoke))
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = boto3.client("lambda", region_name="us-east-1")
+    client.create_function(FunctionName="f", Runtime="python3.13", Role=role, Handler="pkg.mod.handler",
+                           Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+                           Environment={"Variables": {"A": "1"}})
+    ok = client.invoke(FunctionName="f", Payload=b'{"x": 1}')
+    assert json.loads(ok["Payload"].read()) == {"echo": {"x": 1}}
+    assert calls[0] == ("f", "pkg.mod.handler", {"A": "1"}, {"x": 1}), (
+        "seam awslambda.LambdaFunction._invoke_lambda: function attributes or decoded event changed")
+    failed = client.invoke(FunctionName="f", Payload=b'{"fail": true}')
+    assert failed.get("FunctionError") == "Handled", "errored=True no longer marks the invoke as a function error"
+
+
+# --- 4. Wait on the clock ----------------------------------------------------------------------------------------
+
+def test_wait_seam_sleeps_on_the_clock(undo_all):
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    clock, recorded = VirtualClock(start=START), []
+    undo_all.append(moto_seams.install_wait_on_clock(clock, lambda arn, seconds: recorded.append((arn, seconds))))
+    WaitFunction._wait_interval(None, _fake_env("exec-1"), 3600)
+    assert clock.now() == START + 3600 and clock.sleeps == [3600], "seam WaitFunction._wait_interval not in effect"
+    assert recorded == [("exec-1", 3600)]
+
+
+# --- 5. Retry on the clock ---------------------------------------------------------------------------------------
+
+def test_retry_seam_sleeps_on_the_clock(undo_all):
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    clock, recorded = VirtualClock(start=START), []
+    undo_all.append(moto_seams.install_retry_on_clock(clock, lambda arn, seconds: recorded.append(seconds)))
+    retrier_decl.time.sleep(12.5)  # what RetrierDecl._eval_body calls between attempts
+    assert clock.sleeps == [12.5] and recorded == [12.5], "seam retrier_decl.time.sleep not in effect"
+    assert retrier_decl.time.time() > 0, "the stand-in must still behave like the time module otherwise"
+
+
+# --- 6. Timestamps on the clock ----------------------------------------------------------------------------------
+
+def test_timestamp_seam_puts_start_and_entered_times_on_the_clock(undo_all):
+    import moto.stepfunctions.parser.asl.component.state.state as state_module
+    import moto.stepfunctions.parser.backend.execution as execution_module
+    import moto.stepfunctions.parser.models as models_module
+
+    clock = VirtualClock(start=START)
+    undo_all.append(moto_seams.install_timestamps_on_clock(clock))
+    expected = datetime.datetime.fromtimestamp(START, datetime.timezone.utc)
+    for module in (models_module, state_module, execution_module):
+        assert module.datetime.datetime.now(tz=module.datetime.timezone.utc) == expected, module.__name__
+
+
+# --- 7. TimeoutSeconds on the clock ------------------------------------------------------------------------------
+
+def test_program_timeout_seam_installs(undo_all):
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    original = Program.__dict__["eval"]
+    undo = moto_seams.install_program_timeout_on_clock(VirtualClock())
+    assert Program.__dict__["eval"] is not original
+    undo()
+    assert Program.__dict__["eval"] is original
+    # Behaviour (a TimeoutSeconds reached on virtual time): test_local_engine.test_timeout_seconds_on_virtual_time
+
+
+# --- 8. Execution ended hook -------------------------------------------------------------------------------------
+
+def test_execution_ended_hook_seam_installs(undo_all):
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original = BaseExecutionWorkerCommunication.__dict__["terminated"]
+    undo = moto_seams.install_execution_ended_hook(lambda execution: None)
+    assert BaseExecutionWorkerCommunication.__dict__["terminated"] is not original
+    undo()
+    assert BaseExecutionWorkerCommunication.__dict__["terminated"] is original
+    # Behaviour (status-change event on ABORTED/TIMED_OUT): test_sam_deploy.test_stopped_execution_*
+
+
+# --- loud failures -----------------------------------------------------------------------------------------------
+
+MOVED = [
+    ("jsonata._eval_jsonata", "moto.stepfunctions.parser.asl.jsonata.jsonata", "_eval_jsonata",
+     lambda: moto_seams.install_jsonata_evaluator(RealClock())),
+    ("jsonata.encode_jsonata_variable_declarations", "moto.stepfunctions.parser.asl.eval.states",
+     "encode_jsonata_variable_declarations", moto_seams.install_jsonata_string_escaping),
+    ("awslambda.LambdaFunction._invoke_lambda", "moto.awslambda.models", "LambdaFunction",
+     lambda: moto_seams.install_lambda_invoker(lambda function, event: ("{}", False, ""))),
+    ("WaitFunction._wait_interval",
+     "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function", "WaitFunction",
+     lambda: moto_seams.install_wait_on_clock(RealClock(), lambda *a: None)),
+    ("retrier_decl.time.sleep", "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl", "time",
+     lambda: moto_seams.install_retry_on_clock(RealClock(), lambda *a: None)),
+    ("parser datetime.now (StartTime/EnteredTime)", "moto.stepfunctions.parser.models", "datetime",
+     lambda: moto_seams.install_timestamps_on_clock(RealClock())),
+    ("Program.eval", "moto.stepfunctions.parser.asl.component.program.program", "Program",
+     lambda: moto_seams.install_program_timeout_on_clock(RealClock())),
+    ("BaseExecutionWorkerCommunication.terminated", "moto.stepfunctions.parser.backend.execution",
+     "BaseExecutionWorkerCommunication", lambda: moto_seams.install_execution_ended_hook(lambda e: None)),
+]
+
+
+@pytest.mark.parametrize("seam, module_name, attribute, install", MOVED, ids=[m[0] for m in MOVED])
+def test_a_moved_seam_fails_loudly(monkeypatch, seam, module_name, attribute, install):
+    import importlib
+
+    monkeypatch.delattr(importlib.import_module(module_name), attribute)
+    with pytest.raises(moto_seams.SeamMoved) as raised:
+        install()
+    message = str(raised.value)
+    assert seam in message and moto_seams.PINNED_MOTO_VERSION in message, message
+
+
+def test_a_changed_signature_fails_loudly(monkeypatch):
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    monkeypatch.setattr(WaitFunction, "_wait_interval", lambda self, env, seconds, extra: None)
+    with pytest.raises(moto_seams.SeamMoved, match=r"WaitFunction._wait_interval.*takes"):
+        moto_seams.install_wait_on_clock(RealClock(), lambda *a: None)

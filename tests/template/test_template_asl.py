@@ -1,0 +1,115 @@
+"""Every statemachine/*.asl.json is valid ASL, uses only placeholders the template defines, and needs no
+permission the state machine's role lacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from sam_template_support import ACCOUNT, PLACEHOLDER, REGION, ROOT, STACK, as_list, cfn_lint, load_template, resources_of_type
+
+ASL_FILES = sorted((ROOT / "statemachine").glob("*.asl.json"))
+
+
+def _machines_using(path) -> list[dict]:
+    machines = resources_of_type(load_template(), "AWS::Serverless::StateMachine").values()
+    return [m["Properties"] for m in machines if (ROOT / m["Properties"].get("DefinitionUri", "")) == path]
+
+
+def _plausible(value, params: dict) -> str:
+    """What CloudFormation would substitute for a DefinitionSubstitutions value, for a stack named STACK."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{value['Fn::GetAtt'][0]}-AbC123"
+    if isinstance(value, dict) and "Ref" in value:
+        return str(params[value["Ref"]]["Default"])
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
+        return PLACEHOLDER.sub(lambda m: pseudo[m.group(1)], value["Fn::Sub"])
+    return str(value)
+
+
+def _substituted(path) -> tuple[str, dict]:
+    params = load_template()["Parameters"]
+    subs = {}
+    for machine in _machines_using(path):
+        subs.update({k: _plausible(v, params) for k, v in machine.get("DefinitionSubstitutions", {}).items()})
+    text = path.read_text()
+    used = set(PLACEHOLDER.findall(text))
+    missing = used - set(subs)
+    assert not missing, f"{path.name} uses placeholders the template does not define: {sorted(missing)}"
+    return PLACEHOLDER.sub(lambda m: subs[m.group(1)], text), subs
+
+
+def _states(definition: dict):
+    """Every state, including those inside Parallel branches and Map processors."""
+    for name, state in definition.get("States", {}).items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _states(state[key])
+
+
+def test_there_is_a_definition():
+    assert ASL_FILES, "statemachine/*.asl.json missing (run `make compile`)"
+
+
+def test_every_definition_is_used_by_the_template():
+    for path in ASL_FILES:
+        assert _machines_using(path), f"{path.name} is not the DefinitionUri of any state machine"
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
+def test_asl_validator(path, asl_validator, tmp_path):
+    text, _ = _substituted(path)
+    concrete = tmp_path / path.name
+    concrete.write_text(text)
+    result = subprocess.run([str(asl_validator), "--json-path", str(concrete)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
+def test_cfn_lint_e3601(path):
+    # cfn-lint checks a definition only on a plain AWS::StepFunctions::StateMachine, never on the SAM resource.
+    text, _ = _substituted(path)
+    wrapper = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/sync-machine-role", "Definition": json.loads(text)},
+    }}}
+    problems = [m for m in cfn_lint(wrapper) if m.rule.id.startswith("E")]
+    assert not problems, "\n".join(f"{m.rule.id} {m.message} at {m.path}" for m in problems)
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
+def test_definition_needs_only_what_the_role_grants(path, translated):
+    """The role allows lambda:InvokeFunction on the three functions, and starting and following (.sync:2) an
+    execution of the machine itself. A definition that calls anything else must come with a template change."""
+    definition = json.loads(path.read_text())
+    role = translated["Resources"]["SyncStateMachineRole"]
+    invokable = {s["Resource"]["Fn::GetAtt"][0] for p in role["Properties"]["Policies"]
+                 for s in p["PolicyDocument"]["Statement"] if "lambda:InvokeFunction" in as_list(s["Action"])}
+    for name, state in _states(definition):
+        if state.get("Type") != "Task":
+            continue
+        resource = state["Resource"]
+        if resource.startswith("arn:aws:states:::lambda:invoke"):
+            assert resource == "arn:aws:states:::lambda:invoke", f"{name}: {resource} (waitForTaskToken needs more)"
+            args = state.get("Arguments") or state.get("Parameters") or {}
+            fn = args.get("FunctionName") or args.get("FunctionName.$")
+            match = PLACEHOLDER.fullmatch(fn or "")
+            assert match and match.group(1).endswith("FunctionArn"), f"{name}: FunctionName {fn!r}"
+            assert match.group(1).removesuffix("Arn") in invokable, f"{name}: {fn} is not in the invoke policy"
+        elif resource.startswith("arn:aws:states:::states:startExecution"):
+            # Continue-as-new waits for its successor: that needs DescribeExecution, StopExecution and the managed
+            # EventBridge rule besides StartExecution.
+            assert resource == "arn:aws:states:::states:startExecution.sync:2", f"{name}: {resource}"
+            actions = {a for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                       for a in as_list(s["Action"])}
+            assert {"states:DescribeExecution", "states:StopExecution", "events:PutTargets", "events:PutRule",
+                    "events:DescribeRule"} <= actions, "the role cannot follow the continued execution"
+        else:
+            pytest.fail(f"{name}: integration {resource} has no permission in template.yaml")

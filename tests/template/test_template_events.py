@@ -1,0 +1,134 @@
+"""events/*.json: each parses, the handler events follow docs/handler-contract.md, and the workflow inputs
+validate against the Arazzo workflow's input schema."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from sam_template_support import EVENTS, ROOT, WORKFLOW, load_json, load_template
+
+CONNECTION_ID = "b5e2a7c4-3f1d-4e8a-9c6b-1a2d3e4f5a6b"  # the one example connection all events use
+HANDLER_EVENTS = {  # file -> (operationId, stepId in the workflow)
+    "create-job.json": ("createJob", "triggerJob"),
+    "get-job.json": ("getJob", "pollJob"),
+    "cancel-job.json": ("cancelJob", "cancelJob"),
+}
+
+
+def _contract_request_example() -> dict:
+    """The example Lambda event in docs/handler-contract.md, section `## Request`."""
+    text = (ROOT / "docs" / "handler-contract.md").read_text()
+    section = text.split("## Request", 1)[1]
+    return json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+
+
+def _workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())["workflows"][0]
+
+
+def _validate_input(payload: dict) -> None:
+    schema = _workflow()["inputs"]
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [e.message for e in validator.iter_errors(payload)]
+    assert not errors, errors
+
+
+def _openapi_operations() -> dict[str, tuple[str, str]]:
+    spec = yaml.safe_load((ROOT / "openapi" / "airbyte-openapi.yml").read_text())
+    return {op["operationId"]: (method.upper(), path)
+            for path, item in spec["paths"].items() for method, op in item.items() if isinstance(op, dict)}
+
+
+def _matches(pattern: dict, event: dict) -> bool:
+    """EventBridge matching for the patterns used here: value lists and nested objects."""
+    for key, want in pattern.items():
+        if isinstance(want, dict):
+            if not isinstance(event.get(key), dict) or not _matches(want, event[key]):
+                return False
+        elif event.get(key) not in want:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
+def test_every_event_parses(path):
+    json.loads(path.read_text())
+
+
+def test_every_expected_event_exists():
+    expected = {"console-input.json", "eventbridge-entry.json", "scheduler-input.json", "execution-stopped.json",
+                *HANDLER_EVENTS}
+    assert expected <= {p.name for p in EVENTS.glob("*.json")}
+
+
+def test_one_connection_everywhere():
+    for path in EVENTS.glob("*.json"):
+        found = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", path.read_text()))
+        # Other UUIDs (event ids, execution names) are allowed; connection ids must be the one.
+        assert "connectionId" not in path.read_text() or CONNECTION_ID in found, path.name
+
+
+@pytest.mark.parametrize("name", sorted(HANDLER_EVENTS))
+def test_handler_event_follows_the_contract(name):
+    example = _contract_request_example()
+    event = load_json(name)
+    operation_id, step_id = HANDLER_EVENTS[name]
+    assert set(event) == set(example)
+    assert set(event["context"]) == set(example["context"])
+    assert set(event["parameters"]) >= {"path", "query", "header"}
+    assert event["operationId"] == operation_id and event["context"]["stepId"] == step_id
+    assert (event["method"], event["path"]) == _openapi_operations()[operation_id]
+    assert event["context"]["executionArn"].startswith("arn:aws:states:")
+    assert isinstance(event["context"]["retryCount"], int)
+    if "{jobId}" in event["path"]:
+        assert isinstance(event["parameters"]["path"]["jobId"], int)  # values keep their JSON types
+    # The workflow's own step says which parameters and body the compiled machine sends.
+    step = next(s for s in _workflow()["steps"] if s["stepId"] == step_id)
+    assert set(event["parameters"]["path"]) == {p["name"] for p in step.get("parameters", []) if p["in"] == "path"}
+    if "requestBody" in step:
+        assert set(event["body"]) == set(step["requestBody"]["payload"])
+        assert event["contentType"] == step["requestBody"]["contentType"]
+    else:
+        assert event["body"] is None and event["contentType"] is None
+
+
+def test_console_input_is_a_valid_workflow_input():
+    _validate_input(load_json("console-input.json"))
+
+
+def test_scheduler_input_matches_the_template_schedule():
+    payload = load_json("scheduler-input.json")
+    _validate_input(payload)
+    schedule = load_template()["Resources"]["SyncStateMachine"]["Properties"]["Events"]["Schedule"]["Properties"]
+    assert json.loads(schedule["Input"]["Fn::Sub"].replace("${ScheduleConnectionId}", CONNECTION_ID)) == payload
+
+
+def test_eventbridge_entry_matches_the_rule_and_carries_a_workflow_input():
+    entries = load_json("eventbridge-entry.json")
+    assert isinstance(entries, list) and len(entries) == 1  # `aws events put-events --entries file://...`
+    entry = entries[0]
+    assert set(entry) == {"Source", "DetailType", "Detail", "EventBusName"}
+    assert entry["EventBusName"] == "default"
+    rule = load_template()["Resources"]["SyncStateMachine"]["Properties"]["Events"]["SyncRequested"]["Properties"]
+    assert _matches(rule["Pattern"], {"source": entry["Source"], "detail-type": entry["DetailType"]})
+    assert rule["InputPath"] == "$.detail"
+    _validate_input(json.loads(entry["Detail"]))  # Detail is a JSON string; it becomes the execution input
+
+
+def test_execution_stopped_event_matches_the_rule():
+    event = load_json("execution-stopped.json")
+    pattern = load_template()["Resources"]["ExecutionStoppedFunction"]["Properties"]["Events"]["SyncExecutionStopped"][
+        "Properties"]["Pattern"]
+    machine_arn = event["detail"]["stateMachineArn"]
+    pattern = {**pattern, "detail": {**pattern["detail"], "stateMachineArn": [machine_arn]}}  # Ref resolved
+    assert _matches(pattern, event)
+    assert event["detail"]["status"] == "ABORTED"
+    assert machine_arn.endswith(":stateMachine:airbyte-sync-airbyte-sync")  # stack `airbyte-sync`
+    assert event["detail"]["executionArn"] in event["resources"]
+    assert event["detail"]["executionArn"].split(":")[6] == machine_arn.split(":")[6]
+    _validate_input(json.loads(event["detail"]["input"]))

@@ -1,0 +1,97 @@
+"""Least privilege, checked on the translated CloudFormation (what IAM will actually get)."""
+
+from __future__ import annotations
+
+import json
+
+from sam_template_support import as_list, policy_statements, resources_of_type
+
+FUNCTIONS = {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"}
+SECRET = {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "AirbyteSecretArn"}}]}  # AWSSecretsManagerGetSecretValuePolicy
+# The only actions allowed on "*": vended-logs delivery has no resource-level permissions.
+LOG_DELIVERY = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups"}
+
+
+def _roles(translated) -> dict[str, dict]:
+    return resources_of_type(translated, "AWS::IAM::Role")
+
+
+def _actions(statement) -> set[str]:
+    return set(as_list(statement["Action"]))
+
+
+def test_state_machine_invokes_each_function_by_exact_arn(translated):
+    statements = policy_statements(translated["Resources"]["SyncStateMachineRole"])
+    invoke = [s for s in statements if any(a.startswith("lambda:") or a == "*" for a in _actions(s))]
+    targets = []
+    for s in invoke:
+        assert _actions(s) == {"lambda:InvokeFunction"}, s
+        resource = s["Resource"]
+        # Exactly one ARN, from GetAtt: no list, no string, so no `*` (LambdaInvokePolicy would give `name*`).
+        assert isinstance(resource, dict) and list(resource) == ["Fn::GetAtt"] and resource["Fn::GetAtt"][1] == "Arn", s
+        targets.append(resource["Fn::GetAtt"][0])
+    assert sorted(targets) == ["CancelJobFunction", "CreateJobFunction", "GetJobFunction"]
+
+
+def test_state_machine_may_only_start_and_follow_itself(translated):
+    statements = policy_statements(translated["Resources"]["SyncStateMachineRole"])
+    states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
+    start = [s for s in states if _actions(s) == {"states:StartExecution"}]
+    assert len(start) == 1
+    arn = start[0]["Resource"]["Fn::Sub"]
+    assert arn[0].endswith(":stateMachine:${stateMachineName}")
+    assert arn[1]["stateMachineName"] == {"Fn::Sub": "${AWS::StackName}-airbyte-sync"}
+    # Following a continued execution (.sync:2): only this machine's executions.
+    follow = [s for s in states if s not in start]
+    assert len(follow) == 1 and _actions(follow[0]) == {"states:DescribeExecution", "states:StopExecution"}
+    assert follow[0]["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
+
+
+def test_wildcards_only_for_log_delivery(translated):
+    for name, role in _roles(translated).items():
+        for s in policy_statements(role):
+            assert "*" not in _actions(s), (name, s)
+            if "*" in as_list(s.get("Resource")):
+                assert _actions(s) <= LOG_DELIVERY, (name, s)
+    # AWSLambdaRole would allow invoking every function in the account.
+    for role in _roles(translated).values():
+        assert not any("AWSLambdaRole" in str(arn) for arn in role["Properties"].get("ManagedPolicyArns", []))
+
+
+def test_secret_only_for_the_functions_and_only_the_given_arn(translated):
+    readers = set()
+    for name, role in _roles(translated).items():
+        for s in policy_statements(role):
+            if any(a.startswith("secretsmanager:") or a.startswith("kms:") for a in _actions(s)):
+                assert _actions(s) == {"secretsmanager:GetSecretValue"}, (name, s)
+                assert s["Resource"] == SECRET, (name, s)
+                readers.add(name)
+    assert readers == {f"{fn}Role" for fn in FUNCTIONS}
+
+
+def test_execution_stopped_reads_only_this_machines_executions(translated):
+    statements = policy_statements(translated["Resources"]["ExecutionStoppedFunctionRole"])
+    states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
+    assert len(states) == 1
+    assert _actions(states[0]) == {"states:GetExecutionHistory"}
+    assert states[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+                                                ":execution:${AWS::StackName}-airbyte-sync:*"}
+
+
+def test_no_credentials_in_environment(translated):
+    for name, fn in resources_of_type(translated, "AWS::Lambda::Function").items():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        for key, value in variables.items():
+            assert not any(word in key.upper() for word in ("PASSWORD", "TOKEN", "CLIENT_SECRET", "API_KEY")), key
+            assert key == "AIRBYTE_SECRET_ARN" or "secretsmanager" not in json.dumps(value), key
+
+
+def test_logging_and_tracing(translated):
+    machine = translated["Resources"]["SyncStateMachine"]["Properties"]
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
+    statements = policy_statements(translated["Resources"]["SyncStateMachineRole"])
+    granted = set().union(*(_actions(s) for s in statements))
+    assert LOG_DELIVERY <= granted
