@@ -89,7 +89,12 @@ class _ExecutionRecord:
 
 
 class LocalEngine:
-    """A context manager: moto's mock_aws with executing state machines and the engine's seams installed."""
+    """A context manager: moto's mock_aws with executing state machines and the engine's seams installed.
+
+    One at a time per process: the seams patch moto's classes, and handlers share os.environ.
+    """
+
+    _active: "LocalEngine | None" = None
 
     def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
                  sleep_modules: tuple[str, ...] = ("airbyte_client.retry",),
@@ -112,6 +117,9 @@ class LocalEngine:
 
     def __enter__(self) -> "LocalEngine":
         moto_seams.check_moto_version()
+        if LocalEngine._active is not None:
+            raise RuntimeError("another LocalEngine is running in this process; leave it first")
+        LocalEngine._active = self
         from moto import mock_aws
 
         self._saved_region_env = {key: os.environ.get(key) for key in ("AWS_DEFAULT_REGION", "AWS_REGION")}
@@ -146,6 +154,8 @@ class LocalEngine:
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
 
     def __exit__(self, *exc_info: Any) -> None:
+        if LocalEngine._active is self:
+            LocalEngine._active = None
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()

@@ -144,6 +144,23 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], region: s
 
 def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any],
                         stack_name: str) -> DeployedStack:
+    import logging
+
+    # moto warns and logs once per resource type its CloudFormation skips (it re-parses the template on
+    # later calls too); DeployedStack.not_created reports them instead.
+    cfn_logger = logging.getLogger("moto.cloudformation.parsing")
+    level = cfn_logger.level
+    cfn_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
+            return _deploy(engine, template_path, parameters, stack_name)
+    finally:
+        cfn_logger.setLevel(level)
+
+
+def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any],
+            stack_name: str) -> DeployedStack:
     template_path = Path(template_path).resolve()
     template = load_template(template_path)
     code_dirs, definition_files = _replace_local_uris(template, template_path.parent)
@@ -156,9 +173,7 @@ def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: 
 
     translated = translate(template, effective, engine.region, engine.account_id)
     _upload_placeholders(engine, translated)
-    with warnings.catch_warnings():  # moto warns per resource type it skips; reported in not_created instead
-        warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
-        _create_stack(engine, stack_name, translated, effective)
+    _create_stack(engine, stack_name, translated, effective)
     stack = engine.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {stack_name} ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
@@ -205,19 +220,11 @@ def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: 
 
 
 def _create_stack(engine: "LocalEngine", stack_name: str, translated: dict[str, Any], parameters: dict[str, str]):
-    import logging
-
-    cfn_logger = logging.getLogger("moto.cloudformation.parsing")
-    level = cfn_logger.level
-    cfn_logger.setLevel(logging.ERROR)  # "No Moto CloudFormation support for ..." is reported in not_created
-    try:
-        engine.cloudformation.create_stack(
-            StackName=stack_name, TemplateBody=json.dumps(translated),
-            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
-    finally:
-        cfn_logger.setLevel(level)
+    engine.cloudformation.create_stack(
+        StackName=stack_name, TemplateBody=json.dumps(translated),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
 
 
 def _upload_placeholders(engine: "LocalEngine", translated: dict[str, Any]) -> None:

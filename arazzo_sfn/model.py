@@ -29,9 +29,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
-        scope = "".join([f" workflow {self.workflow_id}" if self.workflow_id else "",
-                         f" step {self.step_id}" if self.step_id else ""])
-        return f"{where}:{scope + ':' if scope else ''} {self.message}"
+        scope = "".join([f" workflow {self.workflow_id}:" if self.workflow_id else "",
+                         f" step {self.step_id}:" if self.step_id else ""])
+        return f"{where}:{scope} {self.message}"
 
 
 class InvalidDocument(ValueError):
@@ -231,7 +231,9 @@ class Reader:
         seen: set = set()
         for index, step_id in enumerate(step_ids):
             if step_id in seen:
+                self.step_id = step_id
                 self.problem(location + ("steps", index, "stepId"), f"duplicate stepId {step_id!r}")
+                self.step_id = None
             seen.add(step_id)
         self.step_ids = step_ids
         workflow_success = self.read_actions(raw.get("successActions"), location + ("successActions",), "success")

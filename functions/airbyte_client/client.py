@@ -281,7 +281,7 @@ class AirbyteClient:
         response = self._with_retries("createJob", attempt, deadline)
         status = response.status_code
         if 200 <= status < 300:
-            response.headers.setdefault(ATTACHED_HEADER, "false")
+            response.headers.setdefault(ATTACHED_HEADER, False)
             return response
         if status == 409:
             raise Conflict(problem_message(response.body, "Airbyte answered 409 state-conflict"))
@@ -355,9 +355,9 @@ class AirbyteClient:
 
     @staticmethod
     def _adopted(job: dict, *, attached: bool, recovered: bool = False) -> ApiResponse:
-        headers = {"content-type": "application/json", ATTACHED_HEADER: "true" if attached else "false"}
+        headers = {"content-type": "application/json", ATTACHED_HEADER: attached}
         if recovered:
-            headers[RECOVERED_HEADER] = "true"
+            headers[RECOVERED_HEADER] = True
         return ApiResponse(200, headers, job)
 
     # ----------------------------------------------------------------- transport

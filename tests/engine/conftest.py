@@ -8,7 +8,6 @@ from airbyte_sync.local_engine import FunctionSpec, LocalEngine
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_FUNCTIONS = FIXTURES / "functions"
 POLL_MACHINE = FIXTURES / "poll-machine.asl.json"
-FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
 
 
 @pytest.fixture

@@ -123,3 +123,11 @@ def test_handler_retry_module_sleep_follows_the_clock(tmp_path):
         assert time.monotonic() - started < 5 and clock.sleeps == [45]
     import sys
     assert "airbyte_client.retry" not in sys.modules, "handler modules are dropped when the engine closes"
+
+
+def test_only_one_engine_at_a_time(engine):
+    import pytest
+
+    with pytest.raises(RuntimeError, match="another LocalEngine"):
+        with LocalEngine():
+            pass

@@ -141,7 +141,7 @@ def test_create_job_body_matches_the_openapi_schema(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid)
     response = make_client(emulator).create_job(cid, "sync")
-    assert response.status_code == 200 and response.headers[ATTACHED_HEADER] == "false"
+    assert response.status_code == 200 and response.headers[ATTACHED_HEADER] is False
     body = emulator.requests_for("createJob")[0].body
     jsonschema.validate(body, schema_for("JobCreateRequest"))
     assert body == {"connectionId": cid, "jobType": "sync"}
@@ -154,7 +154,7 @@ def test_409_sync_already_running_adopts_the_running_job(emulator):
     response = make_client(emulator).create_job(cid, "sync")
     assert response.status_code == 200
     assert response.body["jobId"] == running_id
-    assert response.headers[ATTACHED_HEADER] == "true"
+    assert response.headers[ATTACHED_HEADER] is True
     assert emulator.count("createJob") == 1 and len(emulator.jobs) == 1
     listing = emulator.requests_for("listJobs")[0].query
     assert listing["connectionId"] == cid and listing["orderBy"] == "createdAt|DESC" and listing["jobType"] == "sync"
@@ -189,8 +189,8 @@ def test_create_job_that_failed_but_made_the_job_is_adopted_without_a_second_pos
     assert emulator.count("createJob") == 1
     assert len(emulator.jobs) == 1
     assert response.body["jobId"] == next(iter(emulator.jobs))
-    assert response.headers[ATTACHED_HEADER] == "false"  # it is our own job
-    assert response.headers[RECOVERED_HEADER] == "true"
+    assert response.headers[ATTACHED_HEADER] is False  # it is our own job
+    assert response.headers[RECOVERED_HEADER] is True
 
 
 @pytest.mark.parametrize("fault", [
@@ -204,7 +204,7 @@ def test_create_job_that_made_nothing_is_posted_again_after_looking(emulator, fa
     response = make_client(emulator).create_job(cid)
     assert emulator.count("createJob") == 2
     assert len(emulator.jobs) == 1
-    assert response.headers[ATTACHED_HEADER] == "false"
+    assert response.headers[ATTACHED_HEADER] is False
     operations = [r.operation for r in emulator.requests if r.operation != "createAccessToken"]
     assert operations == ["createJob", "listJobs", "createJob"]  # never POST twice without listing in between
 

@@ -62,7 +62,7 @@ def test_trigger_and_poll_through_the_handlers(airbyte, handler_logs):
     airbyte.add_connection(cid, script=JobScript.polls("pending", "queued", ("running", 2), "succeeded", rows=10, bytes=100))
     created = create_job.handler(create_event(cid), FakeLambdaContext())
     assert created["statusCode"] == 200
-    assert created["headers"]["x-airbyte-sync-attached"] == "false"
+    assert created["headers"]["x-airbyte-sync-attached"] is False
     assert created["headers"]["content-type"] == "application/json"
     job_id = created["body"]["jobId"]
     statuses = [get_job.handler(get_event(job_id), None)["body"]["status"] for _ in range(5)]
@@ -83,7 +83,7 @@ def test_create_handler_adopts_a_running_sync(airbyte):
     running_id = airbyte.start_running_job(cid)
     created = create_job.handler(create_event(cid), None)
     assert created["body"]["jobId"] == running_id
-    assert created["headers"]["x-airbyte-sync-attached"] == "true"
+    assert created["headers"]["x-airbyte-sync-attached"] is True
 
 
 def test_create_handler_after_a_lambda_retry_looks_before_posting(airbyte):
