@@ -4,6 +4,7 @@
     arazzo-sfn validate ARAZZO_FILE
     arazzo-sfn check [--root DIR]           committed statemachine/*.asl.json == what their sources compile to
     arazzo-sfn corpus DIR                   compile every workflow of every Arazzo document under DIR
+    arazzo-sfn diagram ASL_FILE             a Mermaid flowchart of a compiled state machine
 """
 from __future__ import annotations
 
@@ -123,6 +124,33 @@ def command_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def mermaid(definition: dict) -> str:
+    """A Mermaid flowchart: one node per state, one edge per transition (choice rules, defaults, catches)."""
+    ids = {name: f"s{index}" for index, name in enumerate(definition["States"])}
+    shapes = {"Task": '["{}"]', "Choice": '{{"{}"}}', "Wait": '(["{}"])', "Fail": '[["{}"]]',
+              "Succeed": '(("{}"))', "Pass": '["{}"]'}
+    lines = ["flowchart TD", f'  start(( )) --> {ids[definition["StartAt"]]}']
+    for name, state in definition["States"].items():
+        label = name
+        if state["Type"] == "Fail" and not str(state["Error"]).startswith("{%") and state["Error"] not in name:
+            label = f"{name}: {state['Error']}"
+        lines.append(f"  {ids[name]}" + shapes.get(state["Type"], '["{}"]').format(label.replace('"', "'")))
+    for name, state in definition["States"].items():
+        targets = [rule["Next"] for rule in state.get("Choices", [])] + [state.get("Default"), state.get("Next")]
+        targets += [catch["Next"] for catch in state.get("Catch", [])]
+        seen = []
+        for target in targets:
+            if target and target not in seen:
+                seen.append(target)
+                lines.append(f"  {ids[name]} --> {ids[target]}")
+    return "\n".join(lines) + "\n"
+
+
+def command_diagram(args: argparse.Namespace) -> int:
+    sys.stdout.write(mermaid(json.loads(Path(args.file).read_text(encoding="utf-8"))))
+    return 0
+
+
 def _is_arazzo(path: Path) -> bool:
     with path.open(encoding="utf-8", errors="replace") as handle:
         head = handle.read(4096)
@@ -146,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("corpus", help="compile every Arazzo workflow under a directory")
     p.add_argument("directory")
     p.set_defaults(run=command_corpus)
+    p = commands.add_parser("diagram", help="print a Mermaid flowchart of a compiled state machine")
+    p.add_argument("file")
+    p.set_defaults(run=command_diagram)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -63,6 +63,11 @@ class Loop:
     target: Step
     policy: LoopPolicy
     variable: str              # JSONata variable holding {startedAt, iteration, executionIterations}
+    prefix: str                # names its states; loops with the same steps and policy share them
+
+    @property
+    def wait_state(self) -> str:
+        return f"{self.prefix} wait"
 
 
 class WorkflowCompiler:
@@ -119,8 +124,15 @@ class WorkflowCompiler:
                     key = (step.step_id, action.step_id)
                     name = step.step_id if key[0] == key[1] else f"{key[0]}_to_{key[1]}"
                     self.loop_variables.setdefault(key, variable("loop", name))
-                    self.loops.append(Loop(action, step, self.workflow.step(action.step_id),
-                                           action.loop or DEFAULT_LOOP, self.loop_variables[key]))
+                    policy = action.loop or DEFAULT_LOOP
+                    same_steps = [loop for loop in self.loops if (loop.source.step_id, loop.target.step_id) == key]
+                    same_policy = [loop for loop in same_steps if loop.policy == policy]
+                    if same_policy:
+                        prefix = same_policy[0].prefix
+                    else:
+                        prefix = f"{action.step_id} loop" + (f" ({action.name})" if same_steps else "")
+                    self.loops.append(Loop(action, step, self.workflow.step(action.step_id), policy,
+                                           self.loop_variables[key], prefix))
 
     def loop_of(self, action: Action) -> Loop:
         return next(loop for loop in self.loops if loop.action is action)
@@ -207,9 +219,8 @@ class WorkflowCompiler:
             {"Condition": expr(f"$count({errors}) > 0"), "Assign": {"inputErrors": expr(errors)},
              "Next": "Invalid input"},
         ]
-        for loop in self.loops:
-            choices.append({"Condition": expr(f"$resume.at = {js.literal(self.wait_state(loop.action))}"),
-                            "Next": self.wait_state(loop.action)})
+        for wait_state in dict.fromkeys(loop.wait_state for loop in self.loops):
+            choices.append({"Condition": expr(f"$resume.at = {js.literal(wait_state)}"), "Next": wait_state})
         self.states["Check inputs"] = {"Type": "Choice", "Choices": choices,
                                        "Default": self.main_steps[0].step_id}
         self.states["Invalid input"] = {"Type": "Fail", "Error": "Arazzo.InvalidInput",
@@ -335,7 +346,6 @@ class WorkflowCompiler:
     # -- loops ----------------------------------------------------------------------------------------------------
     def loop_rules(self, loop: Loop, matched: str, scope: js.Scope) -> list[dict]:
         policy, state = loop.policy, "$" + loop.variable
-        action_name = loop.action.name
         rules = []
         if policy.deadline_seconds is not None:
             deadline = f"{state}.startedAt + {self.number(policy.deadline_seconds, scope)} * 1000"
@@ -350,8 +360,8 @@ class WorkflowCompiler:
         rules.append({"Condition": expr(f"{matched} and {state}.executionIterations >= "
                                         f"{policy.continue_as_new_after}"),
                       "Assign": advance, "Next": self.add_continue_as_new(loop)})
-        rules.append({"Condition": expr(matched), "Assign": advance, "Next": self.wait_state(loop.action)})
-        self.states[self.wait_state(loop.action)] = {"Type": "Wait", "Seconds": expr(self.loop_wait(loop, scope)),
+        rules.append({"Condition": expr(matched), "Assign": advance, "Next": loop.wait_state})
+        self.states[loop.wait_state] = {"Type": "Wait", "Seconds": expr(self.loop_wait(loop, scope)),
                                                      "Next": loop.target.step_id}
         return rules
 
@@ -373,7 +383,7 @@ class WorkflowCompiler:
     def add_limit(self, loop: Loop, reason: str) -> str:
         """The loop's bound: optionally run the cleanup step, then fail with the configured error."""
         limit = loop.policy.on_limit
-        fail_state = f"{loop.action.name} limit reached"
+        fail_state = f"{loop.prefix} limit reached"
         scope = self.scope(loop.source, None)
         try:
             cause = self.value(limit.cause, scope)
@@ -387,7 +397,7 @@ class WorkflowCompiler:
         entry = fail_state
         if limit.cleanup_step_id:
             cleanup = self.workflow.step(limit.cleanup_step_id)
-            cleanup_state = f"{loop.action.name} cleanup: {cleanup.step_id}"
+            cleanup_state = f"{loop.prefix} cleanup: {cleanup.step_id}"
             task = self.task(cleanup, next_state=fail_state)
             task["Catch"] = [{"ErrorEquals": ["States.ALL"],
                               "Assign": {"cleanupError": expr("$states.errorOutput.Error")},
@@ -395,16 +405,16 @@ class WorkflowCompiler:
             self.states[cleanup_state] = task
             entry = cleanup_state
         # Both bounds share the states; the rule that leads here records which bound was hit.
-        router = f"{loop.action.name} {reason}"
+        router = f"{loop.prefix} {reason}"
         self.states[router] = {"Type": "Pass", "Assign": {"limitReason": reason}, "Next": entry}
         return router
 
     def add_continue_as_new(self, loop: Loop) -> str:
         """Start this machine again, carrying the loop's state, and wait for it: an execution never nears the
         25,000-event history limit, and the first execution still ends with the sync's real result."""
-        name = f"{loop.action.name} continue as new"
-        failed = f"{loop.action.name} continuation failed"
-        resume = (f"{{'at': {js.literal(self.wait_state(loop.action))}, 'steps': $steps, "
+        name = f"{loop.prefix} continue as new"
+        failed = f"{loop.prefix} continuation failed"
+        resume = (f"{{'at': {js.literal(loop.wait_state)}, 'steps': $steps, "
                   f"'loops': {{{', '.join(f'{js.literal(v)}: ${v}' for v in sorted(set(self.loop_variables.values())))}}}, "
                   f"'generation': ($exists($resume.generation) ? $resume.generation : 0) + 1, "
                   f"'origin': $exists($resume.origin) ? $resume.origin : $states.context.Execution.Name}}")

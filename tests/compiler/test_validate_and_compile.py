@@ -99,7 +99,7 @@ def test_valid_document_compiles_to_a_machine_with_the_steps_as_tasks(tmp_path):
     assert read_step["Arguments"]["Payload"]["parameters"]["path"]["petId"] == "{% $steps.create.outputs.id %}"
     assert read_step["Arguments"]["Payload"]["path"] == "/pets/{petId}"  # operationPath resolved
     # The self-goto is a loop through a Wait state; the retry waits too.
-    assert states["notReady wait"]["Type"] == "Wait" and states["notReady wait"]["Next"] == "read"
+    assert states["read loop wait"]["Type"] == "Wait" and states["read loop wait"]["Next"] == "read"
     assert states["again wait"]["Type"] == "Wait" and states["again wait"]["Next"] == "read"
     assert states["read failed"]["Error"] == "Arazzo.SuccessCriteriaFailed"
 
