@@ -70,12 +70,33 @@ class Loop:
         return f"{self.prefix} wait"
 
 
+@dataclass(frozen=True)
+class Frame:
+    """Where a workflow's states and variables live. The compiled workflow has the top frame; a workflow that a
+    step runs is compiled inline in a frame of its own, so its states and variables never meet the caller's."""
+
+    prefix: str = ""                 # state-name prefix
+    variables: str = ""              # variable-name prefix
+    end: str = "Workflow outputs"    # where the workflow goes when it ends
+    callers: tuple[str, ...] = ()    # workflowIds being compiled above this one (cycle check)
+
+    @property
+    def top(self) -> bool:
+        return not self.prefix
+
+    def var(self, name: str) -> str:
+        """A JSONata variable of this frame, without the `$`."""
+        return f"{self.variables}{name}"
+
+
 class WorkflowCompiler:
-    def __init__(self, document: Document, workflow: Workflow, source_path: str):
+    def __init__(self, document: Document, workflow: Workflow, source_path: str, frame: Frame = Frame(),
+                 states: dict | None = None):
         self.document = document
         self.workflow = workflow
         self.source_path = source_path
-        self.states: dict[str, dict] = {}
+        self.frame = frame
+        self.states: dict[str, dict] = {} if states is None else states
         self.main_steps = [s for s in workflow.steps if not s.cleanup_only]
         self.loops: list[Loop] = []
         self.loop_variables: dict[tuple[str, str], str] = {}
@@ -85,13 +106,10 @@ class WorkflowCompiler:
     def compile(self) -> dict:
         if not self.main_steps:
             raise CompileError(self.where(self.workflow.location, "the workflow has no steps to run"))
-        for step in self.workflow.steps:
-            if step.operation is None:
-                raise CompileError(self.where(step.location, f"step {step.step_id} has no resolvable operation"))
+        self.check_steps()
         self.collect_loops()
         self.add_start()
-        for index, step in enumerate(self.main_steps):
-            self.add_step(step, index)
+        self.add_steps()
         self.add_end()
         return {
             "Comment": f"Compiled by arazzo-sfn from {self.source_path} (workflow {self.workflow.workflow_id}). "
@@ -100,6 +118,26 @@ class WorkflowCompiler:
             "StartAt": "Read inputs",
             "States": self.states,
         }
+
+    def check_steps(self) -> None:
+        for step in self.workflow.steps:
+            if step.operation is None and step.workflow_id is None:
+                raise CompileError(self.where(step.location, f"step {step.step_id} has no resolvable operation"))
+            if step.workflow_id and step.workflow_id in self.frame.callers + (self.workflow.workflow_id,):
+                raise CompileError(self.where(step.location, f"step {step.step_id} runs workflow "
+                                                             f"{step.workflow_id}, which is already running: "
+                                                             "recursive workflows are not supported"))
+
+    def add_steps(self) -> None:
+        for index, step in enumerate(self.main_steps):
+            if step.workflow_id:
+                self.add_workflow_step(step, index)
+            else:
+                self.add_step(step, index)
+
+    def state(self, name: str) -> str:
+        """The state name of something in this frame (a step id, "pollJob outcome", ...)."""
+        return self.frame.prefix + name
 
     def where(self, location: tuple, message: str) -> str:
         return f"{self.source_path}: workflow {self.workflow.workflow_id}: {message} (at {'/'.join(map(str, location))})"
@@ -123,14 +161,14 @@ class WorkflowCompiler:
                 if action.type == "goto" and self.is_backward(step, action):
                     key = (step.step_id, action.step_id)
                     name = step.step_id if key[0] == key[1] else f"{key[0]}_to_{key[1]}"
-                    self.loop_variables.setdefault(key, variable("loop", name))
+                    self.loop_variables.setdefault(key, variable(self.frame.var("loop"), name))
                     policy = action.loop or DEFAULT_LOOP
                     same_steps = [loop for loop in self.loops if (loop.source.step_id, loop.target.step_id) == key]
                     same_policy = [loop for loop in same_steps if loop.policy == policy]
                     if same_policy:
                         prefix = same_policy[0].prefix
                     else:
-                        prefix = f"{action.step_id} loop" + (f" ({action.name})" if same_steps else "")
+                        prefix = self.state(f"{action.step_id} loop" + (f" ({action.name})" if same_steps else ""))
                     self.loops.append(Loop(action, step, self.workflow.step(action.step_id), policy,
                                            self.loop_variables[key], prefix))
 
@@ -138,10 +176,14 @@ class WorkflowCompiler:
         return next(loop for loop in self.loops if loop.action is action)
 
     # -- scopes ---------------------------------------------------------------------------------------------------
-    def scope(self, step: Step | None, response: str | None) -> js.Scope:
-        return js.Scope(response=response, request=(lambda ref: self.request_value(step, ref)) if step else None,
-                        method=step.operation.method if step else None,
-                        url=step.operation.path if step else None, source_urls=self.source_urls)
+    def scope(self, step: Step | None, response: str | None, outputs_available: bool = False) -> js.Scope:
+        operation = step.operation if step else None
+        return js.Scope(response=response,
+                        request=(lambda ref: self.request_value(step, ref)) if operation else None,
+                        method=operation.method if operation else None, url=operation.path if operation else None,
+                        source_urls=self.source_urls, outputs_available=outputs_available,
+                        inputs_var="$" + self.frame.var("inputs"), steps_var="$" + self.frame.var("steps"),
+                        outputs_var="$" + self.frame.var("outputs"))
 
     def value(self, tree: object, scope: js.Scope) -> str:
         """A parsed value tree (literals, expressions, templates, nested objects) as one JSONata expression."""
@@ -228,8 +270,46 @@ class WorkflowCompiler:
 
     # -- steps ----------------------------------------------------------------------------------------------------
     def add_step(self, step: Step, index: int) -> None:
-        self.states[step.step_id] = self.task(step, next_state=self.outcome_state(step))
+        self.states[self.state(step.step_id)] = self.task(step, next_state=self.outcome_state(step))
         self.add_outcome(step, index)
+
+    def add_workflow_step(self, step: Step, index: int) -> None:
+        """A step that runs another workflow: that workflow's states, inline, between two Pass states."""
+        called = next((w for w in self.document.workflows if w.workflow_id == step.workflow_id), None)
+        if called is None:
+            raise CompileError(self.where(step.location, f"workflow {step.workflow_id!r} is not in the document"))
+        name = self.state(step.step_id)
+        frame = Frame(prefix=f"{name} > ", variables=variable(self.frame.var("wf"), step.step_id) + "_",
+                      end=f"{name} done", callers=self.frame.callers + (self.workflow.workflow_id,))
+        inner = WorkflowCompiler(self.document, called, self.source_path, frame, self.states)
+        if not inner.main_steps:
+            raise CompileError(self.where(step.location, f"workflow {called.workflow_id} has no steps"))
+        inner.check_steps()
+        inner.collect_loops()
+        caller = self.scope(step, None)
+        given = "{" + ", ".join(f"{js.literal(p.name)}: {self.value(p.value, caller)}" for p in step.parameters) + "}"
+        try:
+            defaults = input_rules.defaults(called.inputs or {})
+        except ValueError as error:
+            raise CompileError(self.where(called.location + ("inputs",), str(error)))
+        assign = {frame.var("inputs"): expr(f"$merge([{defaults}, {given}])"), frame.var("steps"): {}}
+        for loop_variable in sorted(set(inner.loop_variables.values())):
+            assign[loop_variable] = expr("{'startedAt': $millis(), 'iteration': 0, 'executionIterations': 0}")
+        self.states[name] = {"Type": "Pass", "Assign": assign, "Next": inner.state(inner.main_steps[0].step_id)}
+        inner.add_steps()
+        inner.add_workflow_outputs(next_state=f"{name} outputs")
+        # The called workflow's outputs are `$outputs` for this step's own outputs; the last response it received
+        # is the state input here, for the step's successCriteria.
+        outputs = self.outputs_object(step.outputs, self.scope(step, JUDGED_RESPONSE, outputs_available=True) ,
+                                      step.location + ("outputs",), inner_frame=frame)
+        self.states[f"{name} outputs"] = {
+            "Type": "Pass",
+            "Assign": {self.frame.var("steps"): expr(f"$merge([${self.frame.var('steps')}, "
+                                                     f"{{{js.literal(step.step_id)}: {{'outputs': {outputs}}}}}])")},
+            "Next": self.outcome_state(step)}
+        self.add_outcome(step, index)
+        if self.outcome_state(step) not in self.states:  # no criteria or actions: straight on
+            self.states[f"{name} outputs"]["Next"] = self.next_after(index)
 
     def task(self, step: Step, next_state: str | None) -> dict:
         operation = step.operation
@@ -252,11 +332,7 @@ class WorkflowCompiler:
                 "retryCount": expr("$states.context.State.RetryCount"),
             },
         }
-        try:
-            outputs = "{" + ", ".join(f"{js.literal(k)}: {self.nullable(self.value(v, scope))}"
-                                      for k, v in step.outputs.items()) + "}"
-        except js.UnsupportedExpression as error:
-            raise CompileError(self.where(step.location + ("outputs",), str(error)))
+        outputs = self.outputs_object(step.outputs, scope, step.location + ("outputs",))
         state = {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
@@ -264,7 +340,8 @@ class WorkflowCompiler:
                           "Payload": payload},
             "Retry": [{"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6,
                        "BackoffRate": 2, "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}],
-            "Assign": {"steps": expr(f"$merge([$steps, {{{js.literal(step.step_id)}: {{'outputs': {outputs}}}}}])")},
+            "Assign": {self.frame.var("steps"): expr(f"$merge([${self.frame.var('steps')}, "
+                                                     f"{{{js.literal(step.step_id)}: {{'outputs': {outputs}}}}}])")},
             "Output": expr(TASK_RESPONSE),
         }
         if next_state:
@@ -273,16 +350,26 @@ class WorkflowCompiler:
             state["End"] = True
         return state
 
+    def outputs_object(self, outputs: dict, scope: js.Scope, location: tuple, inner_frame: Frame | None = None) -> str:
+        """The JSONata object of a step's or workflow's outputs."""
+        if inner_frame is not None:
+            scope.outputs_var = "$" + inner_frame.var("outputs")
+        try:
+            return "{" + ", ".join(f"{js.literal(k)}: {self.nullable(self.value(v, scope))}"
+                                   for k, v in outputs.items()) + "}"
+        except js.UnsupportedExpression as error:
+            raise CompileError(self.where(location, str(error)))
+
     @staticmethod
     def nullable(text: str) -> str:
         """Absent values become null, so an output key is always there."""
         return f"($x := {text}; $exists($x) ? $x : null)"
 
     def outcome_state(self, step: Step) -> str:
-        return f"{step.step_id} outcome"
+        return self.state(f"{step.step_id} outcome")
 
     def next_after(self, index: int) -> str:
-        return self.main_steps[index + 1].step_id if index + 1 < len(self.main_steps) else "Workflow outputs"
+        return self.state(self.main_steps[index + 1].step_id) if index + 1 < len(self.main_steps) else self.frame.end
 
     def add_outcome(self, step: Step, index: int) -> None:
         scope = self.scope(step, JUDGED_RESPONSE)
@@ -295,13 +382,14 @@ class WorkflowCompiler:
         if step.success_criteria:
             for action in step.on_failure:
                 rules.extend(self.action_rules(step, action, f"$not({succeeded})", scope))
-            failed_state = f"{step.step_id} failed"
+            failed_state = self.state(f"{step.step_id} failed")
             rules.append({"Condition": expr(f"$not({succeeded})"), "Next": failed_state})
             self.states[failed_state] = {"Type": "Fail", "Error": "Arazzo.SuccessCriteriaFailed",
                                          "Cause": expr(self.failure_cause(step, scope))}
         default = self.next_after(index)
         if not rules:
-            self.states[step.step_id]["Next"] = default
+            if step.workflow_id is None:
+                self.states[self.state(step.step_id)]["Next"] = default
             return
         self.states[self.outcome_state(step)] = {"Type": "Choice", "Choices": rules, "Default": default}
 
@@ -317,31 +405,31 @@ class WorkflowCompiler:
     def action_rules(self, step: Step, action: Action, outcome: str, scope: js.Scope) -> list[dict]:
         matched = f"{outcome} and ({self.all_of(action.criteria, scope)})"
         if action.type == "end":
-            return [{"Condition": expr(matched), "Next": "Workflow outputs"}]
+            return [{"Condition": expr(matched), "Next": self.frame.end}]
         if action.type == "retry":
             if action.step_id:
                 raise CompileError(self.where(action.location, "retry actions that first run another step are "
                                                                "not supported"))
             return self.retry_rules(step, action, matched)
         if not self.is_backward(step, action):
-            return [{"Condition": expr(matched), "Next": action.step_id}]
+            return [{"Condition": expr(matched), "Next": self.state(action.step_id)}]
         return self.loop_rules(self.loop_of(action), matched, scope)
 
     # -- retry ----------------------------------------------------------------------------------------------------
     def retry_rules(self, step: Step, action: Action, matched: str) -> list[dict]:
-        counter = variable("retries", step.step_id)
+        counter = variable(self.frame.var("retries"), step.step_id)
         wait_state = self.wait_state(action)
         # Retry-After (seconds) from the response overrides retryAfter, as the spec recommends.
         header = f"$lookup({JUDGED_RESPONSE}.headers, 'retry-after')"
         seconds = (f"($h := {header}; $w := ($type($h) = 'string' and $contains($h, /^[0-9]+$/)) ? $number($h) "
                    f": {js.literal(action.retry_after)}; $max([0, $ceil($w)]))")
-        self.states[wait_state] = {"Type": "Wait", "Seconds": expr(seconds), "Next": step.step_id}
+        self.states[wait_state] = {"Type": "Wait", "Seconds": expr(seconds), "Next": self.state(step.step_id)}
         return [{"Condition": expr(f"{matched} and ($exists(${counter}) ? ${counter} : 0) < {action.retry_limit}"),
                  "Assign": {counter: expr(f"($exists(${counter}) ? ${counter} : 0) + 1")},
                  "Next": wait_state}]
 
     def wait_state(self, action: Action) -> str:
-        return f"{action.name} wait"
+        return self.state(f"{action.name} wait")
 
     # -- loops ----------------------------------------------------------------------------------------------------
     def loop_rules(self, loop: Loop, matched: str, scope: js.Scope) -> list[dict]:
@@ -357,12 +445,14 @@ class WorkflowCompiler:
                           "Next": self.add_limit(loop, "iterations")})
         advance = {loop.variable: expr(f"$merge([{state}, {{'iteration': {state}.iteration + 1, "
                                        f"'executionIterations': {state}.executionIterations + 1}}])")}
-        rules.append({"Condition": expr(f"{matched} and {state}.executionIterations >= "
-                                        f"{policy.continue_as_new_after}"),
-                      "Assign": advance, "Next": self.add_continue_as_new(loop)})
+        if self.frame.top:
+            # Continue-as-new restarts the top workflow; a called workflow's loop is bounded by its policy alone.
+            rules.append({"Condition": expr(f"{matched} and {state}.executionIterations >= "
+                                            f"{policy.continue_as_new_after}"),
+                          "Assign": advance, "Next": self.add_continue_as_new(loop)})
         rules.append({"Condition": expr(matched), "Assign": advance, "Next": loop.wait_state})
         self.states[loop.wait_state] = {"Type": "Wait", "Seconds": expr(self.loop_wait(loop, scope)),
-                                                     "Next": loop.target.step_id}
+                                        "Next": self.state(loop.target.step_id)}
         return rules
 
     def loop_wait(self, loop: Loop, scope: js.Scope) -> str:
@@ -439,16 +529,17 @@ class WorkflowCompiler:
         return name
 
     # -- end ------------------------------------------------------------------------------------------------------
+    def add_workflow_outputs(self, next_state: str) -> None:
+        """The frame's end: compute the workflow's outputs into its `outputs` variable."""
+        outputs = self.outputs_object(self.workflow.outputs, self.scope(None, None),
+                                      self.workflow.location + ("outputs",))
+        self.states[self.frame.end] = {"Type": "Pass", "Assign": {self.frame.var("outputs"): expr(outputs)},
+                                       "Next": next_state}
+
     def add_end(self) -> None:
-        scope = js.Scope(source_urls=self.source_urls)
-        try:
-            outputs = "{" + ", ".join(f"{js.literal(k)}: {self.nullable(self.value(v, scope))}"
-                                      for k, v in self.workflow.outputs.items()) + "}"
-        except js.UnsupportedExpression as error:
-            raise CompileError(self.where(self.workflow.location + ("outputs",), str(error)))
         rules = []
-        judged = js.Scope(source_urls=self.source_urls, outputs_available=True)
-        for index, rule in enumerate(self.workflow.fail_when):
+        judged = self.scope(None, None, outputs_available=True)
+        for rule in self.workflow.fail_when:
             fail_state = f"Workflow failed: {rule.error}"
             rules.append({"Condition": expr(self.condition(rule.criterion, judged)), "Next": fail_state})
             try:
@@ -456,8 +547,7 @@ class WorkflowCompiler:
             except js.UnsupportedExpression as error:
                 raise CompileError(self.where(rule.criterion.location, f"x-failWhen cause: {error}"))
             self.states[fail_state] = {"Type": "Fail", "Error": rule.error, "Cause": expr(f"$string({cause})")}
-        self.states["Workflow outputs"] = {"Type": "Pass", "Assign": {"outputs": expr(outputs)},
-                                           "Next": "Workflow result" if rules else "Workflow succeeded"}
+        self.add_workflow_outputs("Workflow result" if rules else "Workflow succeeded")
         if rules:
             self.states["Workflow result"] = {"Type": "Choice", "Choices": rules, "Default": "Workflow succeeded"}
         self.states["Workflow succeeded"] = {"Type": "Succeed", "Output": expr("$outputs")}

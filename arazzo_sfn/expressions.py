@@ -115,7 +115,7 @@ def parse_expression(text: str) -> Expr:
         raise ExpressionError(f"empty name in {text!r}")
     if pointer:
         path += parse_pointer(pointer)
-    if root == "steps" and (len(path) < 2 or path[1] != "outputs"):
+    if root == "steps" and len(path) < 2:
         raise ExpressionError(f"{text!r}: step references read outputs: $steps.<stepId>.outputs.<name>")
     if root == "workflows" and (len(path) < 2 or path[1] not in ("outputs", "inputs")):
         raise ExpressionError(f"{text!r}: workflow references read $workflows.<workflowId>.outputs.<name>")

@@ -33,6 +33,10 @@ class Scope:
     url: str | None = None
     source_urls: dict[str, str] = field(default_factory=dict)
     outputs_available: bool = False      # $outputs: after the workflow outputs are computed
+    # The variables of the workflow being compiled; a workflow run by another workflow's step has its own.
+    inputs_var: str = "$inputs"
+    steps_var: str = "$steps"
+    outputs_var: str = "$outputs"
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,13 +93,16 @@ def runtime(expr: Expr, scope: Scope) -> str:
         raise UnsupportedExpression(f"$response.{expr.source} is not part of an HTTP response")
     if isinstance(expr, NamedRef):
         if expr.root == "inputs":
-            return path("$inputs", expr.path)
+            return path(scope.inputs_var, expr.path)
         if expr.root == "steps":
-            return path(f"$steps.{name(expr.path[0])}", expr.path[1:])
+            if len(expr.path) > 1 and expr.path[1] != "outputs":
+                # `$steps.<id>.<name>`: some published documents leave out `.outputs`; that is what they mean.
+                return path(f"{scope.steps_var}.{name(expr.path[0])}.outputs", expr.path[1:])
+            return path(f"{scope.steps_var}.{name(expr.path[0])}", expr.path[1:])
         if expr.root == "outputs":
             if not scope.outputs_available:
                 raise UnsupportedExpression("$outputs is only meaningful after the workflow's outputs are known")
-            return path("$outputs", expr.path)
+            return path(scope.outputs_var, expr.path)
         if expr.root == "sourceDescriptions" and len(expr.path) == 2 and expr.path[1] == "url" \
                 and expr.path[0] in scope.source_urls:
             return literal(scope.source_urls[expr.path[0]])

@@ -94,6 +94,7 @@ class Parameter:
 class Step:
     step_id: str
     operation: Operation | None
+    workflow_id: str | None    # set instead of operation when the step runs another workflow of the document
     parameters: list[Parameter]
     content_type: str | None
     payload: object            # parsed value tree or None
@@ -316,12 +317,16 @@ class Reader:
             self.problem(location + ("stepId",), f"stepId must match [A-Za-z0-9_-]+, found {step_id!r}")
             step_id = str(step_id)
         targets = [k for k in ("operationId", "operationPath", "workflowId") if k in raw]
-        operation = None
+        operation = workflow_id = None
         if len(targets) != 1:
             self.problem(location, "a step needs exactly one of operationId, operationPath, workflowId")
         elif targets[0] == "workflowId":
-            self.problem(location + ("workflowId",),
-                         "steps that run another workflow are not supported by the Step Functions compiler")
+            workflow_id = raw["workflowId"]
+            if isinstance(workflow_id, str) and workflow_id.startswith("$sourceDescriptions."):
+                self.problem(location + ("workflowId",), "workflows of other Arazzo documents are not supported "
+                                                         "by the Step Functions compiler")
+            elif workflow_id not in self.workflow_ids:
+                self.problem(location + ("workflowId",), f"workflow {workflow_id!r} is not in this document")
         else:
             operation = self.resolve_operation(targets[0], raw[targets[0]], location + (targets[0],))
 
@@ -346,7 +351,7 @@ class Reader:
                                                           "it has no criteria")
         outputs = self.read_outputs(raw.get("outputs"), location + ("outputs",))
         outputs.update(self.read_outputs(raw.get("x-outputs"), location + ("x-outputs",)))
-        return Step(step_id, operation, parameters, content_type, payload, success_criteria, on_success,
+        return Step(step_id, operation, workflow_id, parameters, content_type, payload, success_criteria, on_success,
                     on_failure, outputs, on_no_match, bool(raw.get("x-cleanupOnly")), location)
 
     def resolve_operation(self, kind: str, value: object, location: tuple) -> Operation | None:

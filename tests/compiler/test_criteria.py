@@ -57,6 +57,7 @@ def evaluate(condition: str, kind: str = "simple", context: str | None = None, r
     ("$steps.login.outputs.eligible == true", True),
     ("$steps.login.outputs.eligible == false", False),
     ("$steps.login.outputs.token == 'ABC'", True),
+    ("$steps.login.token == 'abc'", True),                 # `.outputs` left out, as some documents do
     ("$inputs.limit < 10", True),
     ("$inputs.connectionId == 'c-1'", True),
     ("!($statusCode == 404)", True),
@@ -136,7 +137,7 @@ def test_seed_loop_condition_on_unknown_and_queued_statuses():
     ("$[1:2]", "jsonpath", "slices"),
     ("$[?foo(@.x)]", "jsonpath", "unsupported function"),
     ("(unclosed", "regex", "invalid regular expression"),
-    ("$steps.login.token == 1", "simple", "outputs"),
+    ("$steps.login == 1", "simple", "outputs"),
     ("//x", "xpath", "not supported"),
 ])
 def test_unsupported_or_broken_conditions_are_named(condition, kind, message):

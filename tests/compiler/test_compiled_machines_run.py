@@ -1,0 +1,93 @@
+"""A general Arazzo workflow (not the product's) compiled and run in the local engine against a scripted handler:
+retries with Retry-After, a loop through Wait states with backoff, a step that runs another workflow, input checks.
+"""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from airbyte_sync.clock import VirtualClock
+from airbyte_sync.local_engine import FunctionSpec, LocalEngine
+from arazzo_sfn.compiler import compile_workflow
+from arazzo_sfn.model import read
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FUNCTIONS = FIXTURES / "functions"
+
+
+@pytest.fixture
+def pets():
+    sys.path.insert(0, str(FUNCTIONS))
+    from compiler_fixture_handlers import pets as module
+    module.CALLS.clear()
+    module.SCRIPT.clear()
+    yield module
+    sys.path.remove(str(FUNCTIONS))
+
+
+@pytest.fixture
+def adopt_machine():
+    document, problems = read(FIXTURES / "adopt.arazzo.yml")
+    assert problems == []
+    definition = compile_workflow(document, "adopt", "adopt.arazzo.yml")
+    with LocalEngine(clock=VirtualClock(start=1_800_000_000.0)) as engine:
+        spec = FunctionSpec(FUNCTIONS, "compiler_fixture_handlers.pets.handler")
+        arn = engine.create_state_machine(definition, functions={
+            "CreatePetFunctionArn": spec, "GetPetFunctionArn": spec, "PlaceOrderFunctionArn": spec})
+        yield engine, arn
+
+
+def test_retry_loop_and_called_workflow(pets, adopt_machine):
+    engine, arn = adopt_machine
+    pets.SCRIPT.update({
+        "createPet": [{"statusCode": 503, "headers": {"retry-after": "7"}}, {"statusCode": 200, "body": {"id": 42}}],
+        "getPet": [{"body": {"state": "Preparing"}}, {"body": {"state": "PREPARING"}}, {"body": {"state": "ready"}}],
+        "placeOrder": [{"body": {"orderId": "o-9"}}],
+    })
+    result = engine.run(arn, {"name": "Rex"}, name="adopt-1")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output == {"petId": 42, "state": "ready", "orderId": "o-9"}
+    operations = [call["operationId"] for call in pets.CALLS]
+    assert operations == ["createPet", "createPet", "getPet", "getPet", "getPet", "placeOrder"]
+    # Retry-After (7 s) overrides retryAfter (3 s); the loop waits 4 s, then 8 s (backoff 2).
+    assert result.waits == [7, 4, 8]
+    create = pets.CALLS[0]
+    assert create["body"] == {"name": "Rex", "kind": "cat", "note": "adopted by Rex"}   # default applied
+    assert pets.CALLS[2]["parameters"]["path"] == {"petId": 42}
+    assert pets.CALLS[-1]["body"] == {"petId": 42, "quantity": 1}  # the called workflow's own default
+
+
+def test_retry_limit_then_the_step_fails_with_the_condition_named(pets, adopt_machine):
+    engine, arn = adopt_machine
+    pets.SCRIPT["createPet"] = [{"statusCode": 503}]
+    result = engine.run(arn, {"name": "Rex"}, name="adopt-2")
+    assert result.status == "FAILED"
+    assert result.error == "Arazzo.SuccessCriteriaFailed"
+    assert "step create" in result.cause and "$statusCode == 200" in result.cause and "503" in result.cause
+    assert [c["operationId"] for c in pets.CALLS] == ["createPet"] * 3   # first try + retryLimit 2
+
+
+def test_loop_bound_fails_with_loop_limit_exceeded(pets, adopt_machine):
+    engine, arn = adopt_machine
+    pets.SCRIPT.update({"createPet": [{"body": {"id": 1}}], "getPet": [{"body": {"state": "preparing"}}]})
+    result = engine.run(arn, {"name": "Rex"}, name="adopt-3")
+    assert result.error == "Arazzo.LoopLimitExceeded"
+    assert json.loads(result.cause) == {"limit": "iteration limit reached"}
+    assert [c["operationId"] for c in pets.CALLS].count("getPet") == 11   # first read + 10 iterations
+    assert max(result.waits) == 10                                        # maxWaitSeconds
+
+
+@pytest.mark.parametrize("given, message", [
+    ({}, "name: required"),
+    ({"name": ""}, "name: must have at least 1 characters"),
+    ({"name": "Rex", "kind": "fish"}, "kind: must be one of cat, dog"),
+    ({"name": 5}, "name: must be a string"),
+    ([1, 2], "the execution input must be a JSON object"),
+])
+def test_invalid_input_fails_before_any_call(pets, adopt_machine, given, message):
+    engine, arn = adopt_machine
+    result = engine.run(arn, given, name=f"adopt-bad-{abs(hash(str(given)))}")
+    assert (result.status, result.error) == ("FAILED", "Arazzo.InvalidInput")
+    assert message in result.cause
+    assert pets.CALLS == []
