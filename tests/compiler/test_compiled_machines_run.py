@@ -91,3 +91,28 @@ def test_invalid_input_fails_before_any_call(pets, adopt_machine, given, message
     assert (result.status, result.error) == ("FAILED", "Arazzo.InvalidInput")
     assert message in result.cause
     assert pets.CALLS == []
+
+
+def test_general_workflow_passes_the_asl_validators(tmp_path):
+    """The states this document needs (retry waits, loops, a called workflow inline) are valid ASL."""
+    import os
+    import subprocess
+
+    from cfnlint.api import lint_all
+
+    document, _ = read(FIXTURES / "adopt.arazzo.yml")
+    definition = compile_workflow(document, "adopt", "adopt.arazzo.yml")
+    text = json.dumps(definition)
+    for key in ("CreatePet", "GetPet", "PlaceOrder"):
+        text = text.replace("${%sFunctionArn}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
+    validator = os.environ.get("ASL_VALIDATOR", ".tools/node_modules/.bin/asl-validator")
+    assert Path(validator).exists(), "run `make tools` (make test does) for asl-validator"
+    (tmp_path / "adopt.asl.json").write_text(text)
+    result = subprocess.run([validator, "--json-path", str(tmp_path / "adopt.asl.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    wrapper = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/machine", "Definition": json.loads(text)}}}}
+    errors = [m for m in lint_all(json.dumps(wrapper)) if m.rule.id.startswith("E")]
+    assert not errors, [f"{m.rule.id} {m.message}" for m in errors]
