@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import conditions as cond
 from .document import DocumentError, Loaded, load
-from .expressions import Expr, ExpressionError, Template, parse_expression, parse_value, references
+from .expressions import Expr, ExpressionError, NamedRef, Template, parse_expression, parse_value, references
 from .openapi import OpenAPISource, Operation, load_source
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -259,7 +259,32 @@ class Reader:
             if criterion:
                 fail_when.append(FailWhen(criterion, rule["error"], self.read_object(rule.get("cause") or {},
                                                                                      rule_location + ("cause",))))
-        return Workflow(workflow_id, inputs, steps, outputs, fail_when, location)
+        workflow = Workflow(workflow_id, inputs, steps, outputs, fail_when, location)
+        self.check_step_references(workflow)
+        return workflow
+
+    def check_step_references(self, workflow: Workflow) -> None:
+        """`$steps.<id>` must name a step of the same workflow."""
+        known = {step.step_id for step in workflow.steps}
+
+        def check(found: list[Expr], location: tuple, step_id: str | None) -> None:
+            self.step_id = step_id
+            for expression in found:
+                if isinstance(expression, NamedRef) and expression.root == "steps" and expression.path[0] not in known:
+                    self.problem(location, f"$steps.{expression.path[0]} is not a step of this workflow")
+            self.step_id = None
+
+        for step in workflow.steps:
+            found = expressions_in([p.value for p in step.parameters]) + expressions_in(step.payload) \
+                + expressions_in(step.outputs)
+            for criterion in step.success_criteria + [c for a in step.on_success + step.on_failure
+                                                      for c in a.criteria]:
+                found += criterion_expressions(criterion)
+            check(found, step.location, step.step_id)
+        found = expressions_in(workflow.outputs)
+        for rule in workflow.fail_when:
+            found += criterion_expressions(rule.criterion) + expressions_in(rule.cause)
+        check(found, workflow.location + ("outputs",), None)
 
     def resolve_schema(self, schema: object, location: tuple, depth: int = 0) -> dict:
         """Inline `$ref: '#/components/inputs/x'` references of an inputs schema."""
@@ -505,6 +530,9 @@ class Reader:
         elif kind != "simple":
             self.problem(location, f"a {kind} criterion needs a 'context'")
             return None
+        if kind == "simple" and context is not None and re.match(r"^\s*!?\(?\s*\$[.\[]", raw["condition"]):
+            # A context with a `$.field` condition but no type: the author means the jsonpath dialect.
+            kind = "jsonpath"
         try:
             tree = cond.parse_criterion(raw["condition"], kind)
         except (cond.ConditionError, ExpressionError) as error:
@@ -623,3 +651,19 @@ def expressions_in(value: object) -> list[Expr]:
     if isinstance(value, dict):
         return [e for v in value.values() for e in expressions_in(v)]
     return []
+
+
+def criterion_expressions(criterion: Criterion) -> list[Expr]:
+    """The runtime expressions a criterion reads: its context and those inside its condition."""
+    found = [criterion.context] if criterion.context is not None else []
+
+    def walk(node: object) -> None:
+        if isinstance(node, cond.Runtime):
+            found.append(node.expr)
+        elif isinstance(node, cond.Node):
+            for value in vars(node).values():
+                for item in value if isinstance(value, tuple) else (value,):
+                    walk(item)
+
+    walk(criterion.tree)
+    return found

@@ -243,3 +243,19 @@ def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
     assert ours["outputs"] == {"jobId": "$steps.triggerJob.outputs.jobId",
                                "finalStatus": "$steps.pollJob.outputs.status",
                                "rowsSynced": "$steps.pollJob.outputs.rowsSynced"}
+
+
+def test_references_to_unknown_steps_are_problems(tmp_path):
+    arazzo = VALID.replace("value: $steps.create.outputs.id}", "value: $steps.ghost.outputs.id}")
+    assert arazzo != VALID
+    _, problems = read(write(tmp_path, arazzo))
+    assert [(p.step_id, p.message) for p in problems] == [("read", "$steps.ghost is not a step of this workflow")]
+
+
+def test_a_context_with_a_dollar_dot_condition_reads_as_jsonpath(tmp_path):
+    arazzo = VALID.replace("- {context: $response.body, type: jsonpath, condition: \"$.state == 'pending'\"}",
+                           "- {context: $response.body, condition: \"$.state == 'pending'\"}")
+    assert arazzo != VALID
+    document, problems = read(write(tmp_path, arazzo))
+    assert problems == []
+    assert document.workflows[0].step("read").on_success[0].criteria[0].kind == "jsonpath"
