@@ -35,6 +35,11 @@ JUDGED_RESPONSE = "$states.input"          # the same response, in the Choice af
 RESUME = "$states.input.arazzoResume"
 
 
+def not_reserved(error: str, fallback: str) -> str:
+    """A Fail state may not raise a `States.` error of its own: such an error passed on is renamed (Cause kept)."""
+    return f"($e := {error}; $type($e) = 'string' and $substring($e, 0, 7) != 'States.' ? $e : {js.literal(fallback)})"
+
+
 class CompileError(ValueError):
     """The workflow uses something this compiler does not translate; the message names the place."""
 
@@ -339,7 +344,7 @@ class WorkflowCompiler:
             "Arguments": {"FunctionName": "${" + function_placeholder(operation.operation_id) + "}",
                           "Payload": payload},
             "Retry": [{"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6,
-                       "BackoffRate": 2, "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}],
+                       "BackoffRate": 2, "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}] + step.task_retries,
             "Assign": {self.frame.var("steps"): expr(f"$merge([${self.frame.var('steps')}, "
                                                      f"{{{js.literal(step.step_id)}: {{'outputs': {outputs}}}}}])")},
             "Output": expr(TASK_RESPONSE),
@@ -348,7 +353,23 @@ class WorkflowCompiler:
             state["Next"] = next_state
         else:
             state["End"] = True
+        if step.error_cleanup and not step.cleanup_only:
+            state["Catch"] = [{"ErrorEquals": ["States.ALL"], "Assign": {"stepError": expr("$states.errorOutput")},
+                               "Next": self.add_error_cleanup(step)}]
         return state
+
+    def add_error_cleanup(self, step: Step) -> str:
+        """x-onError: when the step's Task fails for good, run the cleanup step, then fail with the step's error."""
+        failed = self.state(f"{step.step_id} error")
+        self.states[failed] = {"Type": "Fail", "Error": expr(not_reserved("$stepError.Error", "Arazzo.StepFailed")),
+                               "Cause": expr("$stepError.Cause")}
+        cleanup = self.workflow.step(step.error_cleanup)
+        name = self.state(f"{step.step_id} error cleanup: {cleanup.step_id}")
+        task = self.task(cleanup, next_state=failed)
+        # The cleanup is best effort: its own failure must not hide the error that started it.
+        task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": failed}]
+        self.states[name] = task
+        return name
 
     def outputs_object(self, outputs: dict, scope: js.Scope, location: tuple, inner_frame: Frame | None = None) -> str:
         """The JSONata object of a step's or workflow's outputs."""
@@ -521,11 +542,15 @@ class WorkflowCompiler:
                        "Assign": {"continuation": expr("$states.errorOutput")}, "Next": failed}],
             "End": True,
         }
-        # The continued execution's own error is inside the Cause (its DescribeExecution output).
-        child = "($c := $continuation.Cause; $type($c) = 'string' and $contains($c, '\"error\"') ? $parse($c) : {})"
-        self.states[failed] = {"Type": "Fail",
-                               "Error": expr(f"($e := {child}.error; $exists($e) ? $e : $continuation.Error)"),
-                               "Cause": expr(f"($e := {child}.cause; $exists($e) ? $e : $continuation.Cause)")}
+        # The continued execution's own error and cause are inside the Cause: its DescribeExecution output, whose
+        # keys are capitalised in the .sync:2 form (lower-case ones are accepted too).
+        child = ("($c := $continuation.Cause; $d := ($type($c) = 'string' and $substring($c, 0, 1) = '{') "
+                 "? $parse($c) : {}; {'error': $d.Error ? $d.Error : $d.error, 'cause': $d.Cause ? $d.Cause : $d.cause})")
+        self.states[failed] = {
+            "Type": "Fail",
+            "Error": expr(not_reserved(f"($e := {child}.error; $exists($e) ? $e : $continuation.Error)",
+                                       "Arazzo.ContinuationFailed")),
+            "Cause": expr(f"($e := {child}.cause; $exists($e) ? $e : $continuation.Cause)")}
         return name
 
     # -- end ------------------------------------------------------------------------------------------------------

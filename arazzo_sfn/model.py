@@ -67,7 +67,7 @@ class LoopPolicy:
     jitter: object = 0
     deadline_seconds: object = None
     max_iterations: object = None
-    continue_as_new_after: int = 1000
+    continue_as_new_after: int = 2000
     on_limit: LoopLimit = field(default_factory=lambda: LoopLimit(None, "Arazzo.LoopLimitExceeded", {}))
 
 
@@ -105,6 +105,8 @@ class Step:
     on_no_match: Action | None
     cleanup_only: bool
     location: tuple
+    task_retries: list = field(default_factory=list)   # x-retry: extra Step Functions Retry rules for the Task
+    error_cleanup: str | None = None                    # x-onError.cleanupStepId: run when the Task fails
 
 
 @dataclass
@@ -376,8 +378,44 @@ class Reader:
                                                           "it has no criteria")
         outputs = self.read_outputs(raw.get("outputs"), location + ("outputs",))
         outputs.update(self.read_outputs(raw.get("x-outputs"), location + ("x-outputs",)))
-        return Step(step_id, operation, workflow_id, parameters, content_type, payload, success_criteria, on_success,
+        step = Step(step_id, operation, workflow_id, parameters, content_type, payload, success_criteria, on_success,
                     on_failure, outputs, on_no_match, bool(raw.get("x-cleanupOnly")), location)
+        step.task_retries = self.read_task_retries(raw.get("x-retry"), location + ("x-retry",))
+        on_error = raw.get("x-onError")
+        if on_error is not None:
+            cleanup = on_error.get("cleanupStepId") if isinstance(on_error, dict) else None
+            if cleanup not in self.step_ids:
+                self.problem(location + ("x-onError",), f"x-onError.cleanupStepId {cleanup!r} is not a step of this "
+                                                        "workflow")
+            else:
+                step.error_cleanup = cleanup
+        return step
+
+    def read_task_retries(self, raw: object, location: tuple) -> list[dict]:
+        """x-retry: [{errors, intervalSeconds, maxAttempts, backoffRate, maxDelaySeconds}] as ASL Retriers."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-retry must be a list")
+            return []
+        retriers = []
+        for index, rule in enumerate(raw):
+            where = location + (index,)
+            errors = rule.get("errors") if isinstance(rule, dict) else None
+            if not isinstance(errors, list) or not errors or not all(isinstance(e, str) for e in errors):
+                self.problem(where, "x-retry entries need 'errors': a list of error names")
+                continue
+            retrier = {"ErrorEquals": errors}
+            for key, asl in (("intervalSeconds", "IntervalSeconds"), ("maxAttempts", "MaxAttempts"),
+                             ("backoffRate", "BackoffRate"), ("maxDelaySeconds", "MaxDelaySeconds")):
+                if key in rule:
+                    if not isinstance(rule[key], (int, float)) or isinstance(rule[key], bool) or rule[key] < 0:
+                        self.problem(where + (key,), f"{key} must be a non-negative number")
+                        continue
+                    retrier[asl] = rule[key]
+            retrier["JitterStrategy"] = "FULL"
+            retriers.append(retrier)
+        return retriers
 
     def resolve_operation(self, kind: str, value: object, location: tuple) -> Operation | None:
         if not isinstance(value, str):
