@@ -47,6 +47,7 @@ corpus: install
 	$(BIN)/arazzo-sfn corpus $(CORPUS)
 
 bench: install
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements/lock.txt -r requirements/bench.txt
 	$(BIN)/python -m bench.run
 
 # sam build needs the runtime's interpreter (python3.13) on PATH.

@@ -66,6 +66,9 @@ class _RoutedStream(io.TextIOBase):
 
     Loggers created at import time (Powertools binds sys.stdout once) keep a reference to this object, so their
     lines still reach the right invocation's logs later on; outside an invocation they go to the real stream.
+    Lines go to the invocation running now in this process, whichever runner it belongs to: a logger outlives
+    the engine that imported it (logging.getLogger is process-wide, and Powertools reuses the handler it set
+    up the first time), so a later engine's invocations still write through an earlier engine's stream.
     """
 
     def __init__(self, runner: "InProcessLambdaRunner", fallback: Any):
@@ -73,7 +76,7 @@ class _RoutedStream(io.TextIOBase):
         self._fallback = fallback
 
     def write(self, text: str) -> int:
-        buffer = self._runner._current_buffer
+        buffer = InProcessLambdaRunner._active_buffer
         (buffer if buffer is not None else self._fallback).write(text)
         return len(text)
 
@@ -87,10 +90,12 @@ class _RoutedStream(io.TextIOBase):
 class InProcessLambdaRunner:
     """`invoke(function, event)` is what moto_seams.install_lambda_invoker calls for every Lambda invoke."""
 
+    _active_buffer: "io.StringIO | None" = None  # the running invocation's log buffer (one at a time per process)
+
     def __init__(self, clock: Any, region: str, sleep_modules: tuple[str, ...] = ("airbyte_client.retry",)):
         self.clock = clock
         self.region = region
-        # Modules whose module-level `sleep` (the handlers' own retry backoff) should follow the engine clock.
+        # Modules whose module-level `sleep` (and `monotonic`/`wall_time`) should follow the engine clock.
         self.sleep_modules = sleep_modules
         self.invocations: list[Invocation] = []
         self._code_dirs: dict[str, Path] = {}  # function name -> code directory
@@ -98,6 +103,8 @@ class InProcessLambdaRunner:
         self._current_buffer: io.StringIO | None = None
         self._added_sys_paths: list[str] = []
         self._patched_sleeps: dict[str, Any] = {}
+        # Modules imported before this runner existed are not its to drop at close (a test module may hold them).
+        self._modules_before = set(sys.modules)
         self._stdout = _RoutedStream(self, sys.__stdout__)
         self._stderr = _RoutedStream(self, sys.__stderr__)
 
@@ -124,11 +131,11 @@ class InProcessLambdaRunner:
             event = json.loads(event or "{}")
         with self._lock:
             buffer = io.StringIO()
-            self._current_buffer = buffer
+            self._current_buffer = InProcessLambdaRunner._active_buffer = buffer
             try:
                 payload, errored = self._call_handler(function, event, buffer)
             finally:
-                self._current_buffer = None
+                self._current_buffer = InProcessLambdaRunner._active_buffer = None
             logs = buffer.getvalue()
             self.invocations.append(Invocation(function.function_name, event, payload, errored, logs))
             return payload, errored, logs
@@ -192,11 +199,17 @@ class InProcessLambdaRunner:
         return getattr(module, attribute)
 
     def _route_sleeps_to_clock(self) -> None:
+        """Put each sleep module's `sleep` on the engine clock, and its clocks too (`monotonic`, `wall_time`,
+        when it has them): a retry budget or a token lifetime measured in real time while sleeps and Airbyte's
+        clock are virtual would never run out (a cached token would outlive its expiry on the emulator)."""
+        clock_functions = {"sleep": self.clock.sleep, "monotonic": self.clock.now, "wall_time": self.clock.now}
         for module_name in self.sleep_modules:
             module = sys.modules.get(module_name)
             if module is not None and module_name not in self._patched_sleeps and hasattr(module, "sleep"):
-                self._patched_sleeps[module_name] = module.sleep
-                module.sleep = self.clock.sleep
+                originals = {name: getattr(module, name) for name in clock_functions if hasattr(module, name)}
+                self._patched_sleeps[module_name] = originals
+                for name in originals:
+                    setattr(module, name, clock_functions[name])
 
     def _context_for(self, function: Any) -> LambdaContext:
         return LambdaContext(
@@ -213,14 +226,18 @@ class InProcessLambdaRunner:
     # --- teardown -------------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Undo sleep routing, drop the handlers' modules (fresh module state per engine) and sys.path entries."""
-        for module_name, original in self._patched_sleeps.items():
+        """Undo sleep routing, drop the handlers' modules this runner imported (fresh module state per engine;
+        modules already imported before it are left alone) and sys.path entries."""
+        for module_name, originals in self._patched_sleeps.items():
             module = sys.modules.get(module_name)
             if module is not None:
-                module.sleep = original
+                for name, original in originals.items():
+                    setattr(module, name, original)
         self._patched_sleeps.clear()
         code_dirs = [str(path) for path in self._code_dirs.values()]
         for name, module in list(sys.modules.items()):
+            if name in self._modules_before:
+                continue
             # __file__ for modules and regular packages, __path__ for namespace packages (no __init__.py)
             locations = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", []) or [])]
             if any(str(location).startswith(code_dir + os.sep) or str(location) == code_dir

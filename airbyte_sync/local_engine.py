@@ -152,6 +152,8 @@ class LocalEngine:
         self._undo.append(moto_seams.install_program_timeout_on_clock(clock))
         self._undo.append(moto_seams.install_timestamps_on_clock(clock))
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
+        self._undo.append(moto_seams.install_task_client_cache())
+        self._undo.append(moto_seams.install_sfn_integration_casing())
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:
@@ -242,11 +244,13 @@ class LocalEngine:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
         real seconds. Returns the result even if still RUNNING at the timeout."""
         give_up_at = time.monotonic() + timeout
+        record = self._record(execution_arn)
         description = self.sfn.describe_execution(executionArn=execution_arn)
         while description["status"] == "RUNNING" and time.monotonic() < give_up_at:
-            time.sleep(0.002)
+            # The end hook sets `ended` the moment the execution ends; describing it every few ms instead would
+            # take the GIL from the execution's own thread (about a fifth of a long poll's time).
+            record.ended.wait(min(0.05, max(0.0, give_up_at - time.monotonic())))
             description = self.sfn.describe_execution(executionArn=execution_arn)
-        record = self._record(execution_arn)
         if description["status"] != "RUNNING":
             record.ended.wait(max(0.0, give_up_at - time.monotonic()))
         return self._result(description, record)

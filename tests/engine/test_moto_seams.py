@@ -56,6 +56,96 @@ def test_jsonata_evaluator_seam_undo_restores_moto(undo_all):
     assert moto_jsonata._eval_jsonata is before
 
 
+# --- 1b. JSONata parse once --------------------------------------------------------------------------------------
+
+# Values moto would splice into the expression text as JSON literals: the fast path must read them the same way
+# (5.0 is 5, null is null and exists, nested arrays, strings with quotes, variables shadowing $now).
+QUOTED = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9'
+PARSE_ONCE_MACHINE = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Assign",
+    "States": {
+        "Assign": {
+            "Type": "Pass",
+            "Assign": {"n": "{% $states.input.n %}", "nothing": None, "nested": [[1, 2], [3]],
+                       "text": "{% $states.input.s %}",
+                       "obj": {"a": None, "b": [None, 1.5]}},
+            "Next": "Read",
+        },
+        "Read": {
+            "Type": "Pass",
+            "Output": {
+                "n": "{% $n %}", "nString": "{% $string($n) %}", "nType": "{% $type($n) %}",
+                "nothingExists": "{% $exists($nothing) %}", "nothingIsNull": "{% $nothing = null %}",
+                "flat": "{% $nested[0] %}", "all": "{% $nested %}", "count": "{% $count($nested) %}",
+                "text": "{% $text %}",
+                "objA": "{% $type($obj.a) %}", "objB": "{% $obj.b %}", "input": "{% $states.input %}",
+                "context": "{% $states.context.State.Name %}", "millis": "{% $millis() %}",
+                "sum": "{% ($x := 2; $now := 40; $x + $now) %}", "merged": "{% $merge([$obj, {'c': $n}]) %}",
+                "fallback": "{% $exists($undefinedVariable) ? 'defined' : 'undefined' %}",
+                "partition": "{% $partition([1, 2, 3], 2) %}",
+            },
+            "End": True,
+        },
+    },
+}
+
+
+def _run_parse_once_machine(monkeypatch, parse_once):
+    from airbyte_sync.local_engine import LocalEngine
+
+    if not parse_once:
+        monkeypatch.setattr(moto_seams, "install_jsonata_parse_once", lambda clock: (lambda: None))
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        machine = engine.create_state_machine(PARSE_ONCE_MACHINE)
+        result = engine.run(machine, {"n": 5.0, "s": QUOTED})
+    monkeypatch.undo()
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    return result.output
+
+
+def test_jsonata_parse_once_gives_moto_results(monkeypatch):
+    fast = _run_parse_once_machine(monkeypatch, parse_once=True)
+    slow = _run_parse_once_machine(monkeypatch, parse_once=False)
+    assert fast == slow, "seam StringJSONata._eval_body (parse once): results differ from moto's own path"
+    assert fast["n"] == 5 and fast["nString"] == "5" and fast["nothingExists"] is True and fast["text"] == QUOTED
+    assert fast["millis"] == int(START * 1000) and fast["sum"] == 42
+
+
+def test_jsonata_parse_once_parses_each_expression_once(undo_all, monkeypatch):
+    import jsonata
+
+    from airbyte_sync.local_engine import LocalEngine
+
+    parsed = []
+    original_init = jsonata.Jsonata.__init__
+
+    def counting_init(self, expr, *args, **kwargs):
+        parsed.append(expr)
+        original_init(self, expr, *args, **kwargs)
+
+    monkeypatch.setattr(jsonata.Jsonata, "__init__", counting_init)
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        machine = engine.create_state_machine(PARSE_ONCE_MACHINE)
+        for _ in range(3):
+            assert engine.run(machine, {"n": 1, "s": QUOTED}).status == "SUCCEEDED"
+    repeated = {expr for expr in parsed if parsed.count(expr) > 1 and "$partition" not in expr}
+    assert not repeated, f"seam StringJSONata._eval_body (parse once) not in effect: re-parsed {sorted(repeated)[:3]}"
+
+
+def test_jsonata_parse_once_seam_undo_restores_moto(undo_all):
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringJSONata,
+        StringVariableSample,
+    )
+
+    before = (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"])
+    undo = moto_seams.install_jsonata_evaluator(RealClock())
+    assert StringJSONata.__dict__["_eval_body"] is not before[0]
+    undo()
+    assert (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"]) == before
+
+
 # --- 2. JSONata string escaping ----------------------------------------------------------------------------------
 
 NASTY = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9 {% $x %}'
@@ -170,6 +260,64 @@ def test_execution_ended_hook_seam_installs(undo_all):
     # Behaviour (status-change event on ABORTED/TIMED_OUT): test_sam_deploy.test_stopped_execution_*
 
 
+# --- 9. Task clients reused -------------------------------------------------------------------------------------
+
+@mock_aws
+def test_task_client_cache_seam_reuses_one_client(undo_all):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+
+    original = lambda_eval_utils.boto_client_for
+    assert original("us-east-1", "lambda") is not original("us-east-1", "lambda")  # what moto does per Task
+    undo = moto_seams.install_task_client_cache()
+    first = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=None)
+    assert lambda_eval_utils.boto_client_for("us-east-1", "lambda") is first, (
+        "seam boto_client_for (Task clients) not in effect")
+    assert state_task_service_sfn.boto_client_for("us-east-1", "stepfunctions") is not first
+    assert lambda_eval_utils.boto_client_for("eu-west-1", "lambda") is not first
+    undo()
+    assert lambda_eval_utils.boto_client_for is original and state_task_service_sfn.boto_client_for is original
+
+
+# --- 10. startExecution casing -----------------------------------------------------------------------------------
+
+CHILD_MACHINE = {"QueryLanguage": "JSONata", "StartAt": "Echo",
+                 "States": {"Echo": {"Type": "Pass", "Output": "{% {'got': $states.input} %}", "End": True}}}
+
+
+def test_sfn_integration_casing_seam_runs_start_execution_sync2():
+    from airbyte_sync.local_engine import LocalEngine
+
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        child = engine.create_state_machine(CHILD_MACHINE, name="child")
+        parent = engine.create_state_machine({
+            "QueryLanguage": "JSONata", "StartAt": "Start",
+            "States": {"Start": {
+                "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Arguments": {"StateMachineArn": child, "Name": "child-run", "Input": {"x": [1, "two"]}},
+                "Output": "{% {'output': $states.result.Output, 'status': $states.result.Status, "
+                          "'arn': $states.result.ExecutionArn} %}",
+                "End": True}}}, name="parent")
+        result = engine.run(parent, {})
+    assert result.status == "SUCCEEDED", (
+        "seam StateTaskServiceSfn._normalise_parameters/_normalise_response: " + str((result.error, result.cause)))
+    assert result.output["output"] == {"got": {"x": [1, "two"]}}
+    assert result.output["status"] == "SUCCEEDED" and result.output["arn"].endswith(":child:child-run")
+
+
+def test_sfn_integration_casing_seam_undo_restores_moto(undo_all):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    before = StateTaskServiceSfn.__dict__["_normalise_parameters"]
+    undo = moto_seams.install_sfn_integration_casing()
+    assert "_normalise_response" in StateTaskServiceSfn.__dict__
+    undo()
+    assert StateTaskServiceSfn.__dict__["_normalise_parameters"] is before
+    assert "_normalise_response" not in StateTaskServiceSfn.__dict__
+
+
 # --- loud failures -----------------------------------------------------------------------------------------------
 
 MOVED = [
@@ -190,10 +338,20 @@ MOVED = [
      lambda: moto_seams.install_program_timeout_on_clock(RealClock())),
     ("BaseExecutionWorkerCommunication.terminated", "moto.stepfunctions.parser.backend.execution",
      "BaseExecutionWorkerCommunication", lambda: moto_seams.install_execution_ended_hook(lambda e: None)),
+    ("StringJSONata._eval_body (parse once)", "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+     "StringJSONata", lambda: moto_seams.install_jsonata_parse_once(RealClock())),
+    ("StringJSONata._eval_body (parse once)", "moto.stepfunctions.parser.asl.eval.states", "_STATES_RESULT_PREFIX",
+     lambda: moto_seams.install_jsonata_parse_once(RealClock())),
+    ("boto_client_for (Task clients)", "moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for",
+     moto_seams.install_task_client_cache),
+    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "camel_to_snake_case",
+     moto_seams.install_sfn_integration_casing),
 ]
 
 
-@pytest.mark.parametrize("seam, module_name, attribute, install", MOVED, ids=[m[0] for m in MOVED])
+@pytest.mark.parametrize("seam, module_name, attribute, install", MOVED,
+                         ids=[f"{m[0]}:{m[2]}" for m in MOVED])
 def test_a_moved_seam_fails_loudly(monkeypatch, seam, module_name, attribute, install):
     import importlib
 
