@@ -103,14 +103,15 @@ def test_handler_exception_traceback_is_in_the_logs(engine, poll_machine):
 
 
 def test_handler_retry_module_sleep_follows_the_clock(tmp_path):
-    package = tmp_path / "airbyte_client"
+    # A package of its own name: the product's airbyte_client may already be imported by other tests.
+    package = tmp_path / "fixture_retrying_client"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "retry.py").write_text("from time import sleep\n\ndef backoff():\n    sleep(45)\n    return 'slept'\n")
     (tmp_path / "uses_retry.py").write_text(
-        "from airbyte_client import retry\n\ndef handler(event, context):\n    return retry.backoff()\n")
+        "from fixture_retrying_client import retry\n\ndef handler(event, context):\n    return retry.backoff()\n")
     clock = VirtualClock(start=1_800_000_000.0)
-    with LocalEngine(clock=clock) as engine:
+    with LocalEngine(clock=clock, sleep_modules=("fixture_retrying_client.retry",)) as engine:
         machine = engine.create_state_machine(
             {"QueryLanguage": "JSONata", "StartAt": "Call", "States": {"Call": {
                 "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
@@ -122,7 +123,7 @@ def test_handler_retry_module_sleep_follows_the_clock(tmp_path):
         assert result.output == "slept"
         assert time.monotonic() - started < 5 and clock.sleeps == [45]
     import sys
-    assert "airbyte_client.retry" not in sys.modules, "handler modules are dropped when the engine closes"
+    assert "fixture_retrying_client.retry" not in sys.modules, "handler modules are dropped when the engine closes"
 
 
 def test_only_one_engine_at_a_time(engine):
