@@ -20,14 +20,14 @@ $(VENV)/.installed: requirements/dev.txt requirements/lock.txt pyproject.toml
 	touch $@
 
 tools: $(SAM) $(ASL_VALIDATOR)
-$(SAM): requirements/sam.txt
+$(SAM): requirements/sam.txt requirements/sam-lock.txt
 	$(PYTHON) -m venv $(TOOLS)/sam
-	$(TOOLS)/sam/bin/pip install -q --disable-pip-version-check -r requirements/sam.txt
+	$(TOOLS)/sam/bin/pip install -q --disable-pip-version-check -c requirements/sam-lock.txt -r requirements/sam.txt
 	touch $@
-$(ASL_VALIDATOR): requirements/package.json
+$(ASL_VALIDATOR): requirements/package.json requirements/package-lock.json
 	mkdir -p $(TOOLS)
-	cp requirements/package.json $(TOOLS)/package.json
-	cd $(TOOLS) && npm install --no-audit --no-fund --silent
+	cp requirements/package.json requirements/package-lock.json $(TOOLS)/
+	cd $(TOOLS) && npm ci --no-audit --no-fund --silent
 	touch $@
 
 demo: install
