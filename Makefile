@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 TOOLS := .tools
 SAM := $(TOOLS)/sam/bin/sam
 ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
-PY313 := $(shell command -v python3.13 2>/dev/null || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n1)
+# A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
+PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: install tools demo test compile check bench corpus build clean
