@@ -188,6 +188,7 @@ DEMO_SCRIPT_NOTE = "pending -> queued -> running (~20 min) -> succeeded"
 
 
 def demo(args: argparse.Namespace) -> int:
+    from airbyte_sync import product
     from airbyte_sync.clock import VirtualClock
     from airbyte_sync.emulator import AirbyteEmulator, JobScript
     from airbyte_sync.local_engine import LocalEngine
@@ -209,16 +210,14 @@ def demo(args: argparse.Namespace) -> int:
         emu.add_connection(connection_id, script=script)
         print(f"  airbyte    {emu.base_url}  (emulator, virtual clock; job {DEMO_SCRIPT_NOTE})")
         with LocalEngine(clock=clock) as engine:
-            secret_arn = engine.create_secret("airbyte-sync/demo", {"client_id": client_id,
-                                                                    "client_secret": client_secret})
-            stack = engine.deploy_template(root / "template.yaml", parameters={
-                "AirbyteApiUrl": emu.base_url, "AirbyteSecretArn": secret_arn})
+            stack = product.deploy(engine, emu.base_url, {"client_id": client_id, "client_secret": client_secret},
+                                   template=root / "template.yaml")
             skipped = ", ".join(sorted(set(stack.not_created)))
             print(f"  stack      {stack.stack_name}: {len(stack.resources)} resources in moto"
                   + (f" (not emulated, not needed here: {skipped})" if skipped else ""))
             print(f"  execution  input from events/console-input.json: {json.dumps(execution_input)}")
             print()
-            result, progress = execute(engine, stack.outputs["SyncStateMachineArn"], execution_input,
+            result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
                                        name=f"demo-{uuid.uuid4().hex[:8]}", out=sys.stdout)
 
     print()
@@ -278,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"airbyte-sync run: error: {error}", file=sys.stderr)
         return 2
 
+    from airbyte_sync import product
     from airbyte_sync.clock import RealClock, VirtualClock
     from airbyte_sync.local_engine import LocalEngine
 
@@ -294,12 +294,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with LocalEngine(clock=clock) as engine:
-            secret_arn = engine.create_secret("airbyte-sync/credentials", secret_value)
-            stack = engine.deploy_template(root / "template.yaml", parameters={
-                "AirbyteApiUrl": args.airbyte_url, "AirbyteSecretArn": secret_arn})
+            stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml")
             print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits; "
                   f"input {json.dumps(execution_input)}", file=log, flush=True)
-            result, progress = execute(engine, stack.outputs["SyncStateMachineArn"], execution_input,
+            result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
                                        name=f"cli-{uuid.uuid4().hex[:12]}", out=log)
     except Exception as error:  # the local engine itself broke: still answer with one JSON line
         print(f"airbyte-sync: {type(error).__name__}: {error}", file=log)

@@ -5,10 +5,10 @@ import time
 import uuid
 from typing import Any
 
-from bench.polling import TEMPLATE
 
 
 def measure(executions: int = 100, sync_seconds: int = 60) -> dict[str, Any]:
+    from airbyte_sync import product
     from airbyte_sync.clock import VirtualClock
     from airbyte_sync.emulator import AirbyteEmulator, JobScript
     from airbyte_sync.local_engine import LocalEngine
@@ -16,10 +16,8 @@ def measure(executions: int = 100, sync_seconds: int = 60) -> dict[str, Any]:
     clock = VirtualClock()
     with AirbyteEmulator(auth="client_credentials", client_id="cid", client_secret="csecret", clock=clock) as emu:
         with LocalEngine(clock=clock) as engine:
-            secret = engine.create_secret("airbyte-load", {"client_id": "cid", "client_secret": "csecret"})
-            stack = engine.deploy_template(TEMPLATE, parameters={"AirbyteApiUrl": emu.base_url,
-                                                                 "AirbyteSecretArn": secret})
-            machine = stack.outputs["SyncStateMachineArn"]
+            stack = product.deploy(engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"})
+            machine = stack.outputs[product.STATE_MACHINE_OUTPUT]
             connections = [str(uuid.uuid4()) for _ in range(executions)]
             for connection in connections:
                 emu.add_connection(connection, script=JobScript.timed(sync_seconds, final="succeeded", rows=1, bytes=1))

@@ -9,11 +9,8 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
 PRICE_PER_TRANSITION = 0.025 / 1000  # Standard workflows, USD
 # Each job runs its nominal duration plus this: it ends just after a poll of every fixed policy (all durations are
 # multiples of 3, 10, 15 and 60 s), the unluckiest phase, so fixed policies show their worst detection lag
@@ -82,6 +79,7 @@ def estimated_polls(cell: Cell) -> int:
 
 def run_cells(cells: list[Cell]) -> list[dict[str, Any]]:
     """Run `cells` one after the other in this process; returns CellResult dicts."""
+    from airbyte_sync import product
     from airbyte_sync.clock import VirtualClock
     from airbyte_sync.emulator import AirbyteEmulator, JobScript
     from airbyte_sync.local_engine import LocalEngine
@@ -90,10 +88,8 @@ def run_cells(cells: list[Cell]) -> list[dict[str, Any]]:
     results = []
     with AirbyteEmulator(auth="client_credentials", client_id="cid", client_secret="csecret", clock=clock) as emu:
         with LocalEngine(clock=clock) as engine:
-            secret = engine.create_secret("airbyte-bench", {"client_id": "cid", "client_secret": "csecret"})
-            stack = engine.deploy_template(TEMPLATE, parameters={"AirbyteApiUrl": emu.base_url,
-                                                                 "AirbyteSecretArn": secret})
-            machine = stack.outputs["SyncStateMachineArn"]
+            stack = product.deploy(engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"})
+            machine = stack.outputs[product.STATE_MACHINE_OUTPUT]
             for index, cell in enumerate(cells):
                 connection = str(uuid.uuid4())
                 emu.add_connection(connection, script=JobScript.timed(

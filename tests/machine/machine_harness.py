@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from airbyte_sync import product
 from airbyte_sync.clock import RealClock, VirtualClock
 from airbyte_sync.emulator import AirbyteEmulator, JobScript
 from airbyte_sync.local_engine import ExecutionResult, LocalEngine
@@ -156,10 +157,10 @@ def make_harness(*, base_path: str = "/v1", auth: str = "client_credentials", se
                          token=SENTINEL, password=SENTINEL, clock=clock,
                          token_lifetime_seconds=token_lifetime_seconds) as emu:
         with LocalEngine(clock=clock) as engine:
-            secret_arn = engine.create_secret(
-                "airbyte-sync/credentials", secret or {"client_id": CLIENT_ID, "client_secret": SENTINEL})
-            stack = engine.deploy_template(template, parameters={
-                "AirbyteApiUrl": api_url or emu.base_url, "AirbyteSecretArn": secret_arn, **(parameters or {})})
+            stack = product.deploy(engine, api_url or emu.base_url,
+                                   secret or {"client_id": CLIENT_ID, "client_secret": SENTINEL},
+                                   parameters=parameters, template=template)
+            secret_arn = stack.parameters["AirbyteSecretArn"]
             harness = Harness(emu, engine, stack, secret_arn)
             harness.reset()
             yield harness
