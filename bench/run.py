@@ -187,13 +187,17 @@ def main(argv: list[str] | None = None) -> int:
                      f"{load['wall_seconds']:.1f} s wall -> {'OK' if load['ok'] else 'NOT OK'}."]
     sections += ["", f"Total bench wall time: {total:.0f} s."]
     report = "\n".join(sections) + "\n"
-    (RESULTS / "polling.md").write_text(report)
-    (RESULTS / "polling.json").write_text(json.dumps({"polling": rows, "coldstart": cold, "load": load,
-                                                      "polling_wall_seconds": polling_wall,
-                                                      "total_wall_seconds": total}, indent=1))
-    chart(rows, RESULTS / "polling.png")
     print(report)
-    print(f"wrote {RESULTS / 'polling.md'}, {RESULTS / 'polling.png'}")
+    if args.only or args.skip_coldstart or args.skip_load:
+        # A partial run must not replace the full results the README quotes.
+        print(f"partial run: {RESULTS} left as it was")
+    else:
+        (RESULTS / "polling.md").write_text(report)
+        (RESULTS / "polling.json").write_text(json.dumps({"polling": rows, "coldstart": cold, "load": load,
+                                                          "polling_wall_seconds": polling_wall,
+                                                          "total_wall_seconds": total}, indent=1))
+        chart(rows, RESULTS / "polling.png")
+        print(f"wrote {RESULTS / 'polling.md'}, {RESULTS / 'polling.png'}")
     failed = [r for r in rows if r["status"] != "SUCCEEDED"]
     return 1 if failed or (load and not load["ok"]) else 0
 
