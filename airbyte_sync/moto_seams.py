@@ -270,30 +270,25 @@ def install_jsonata_parse_once(clock: Any) -> Undo:
         instance.register_lambda("now", now)
         return instance.evaluate(None, bindings)
 
-    def jsonata_body(self: Any, env: Any) -> None:
-        planned = plan(self.expression)
-        if planned is not None:
-            try:
-                result = evaluate(env, planned, with_states=True)
-            except Exception:
-                result = None
-            # A string or any other defined value passes moto's output validation as is.
-            if result is not None:
-                env.stack.append(result)
-                return
-        original_jsonata_body(self, env)
+    def parsed_once(original_body: Callable[..., None], with_states: Callable[[Any], bool]) -> Callable[..., None]:
+        """An `_eval_body` that evaluates a cached parse; anything unusual falls back to moto's own body."""
+        def body(self: Any, env: Any) -> None:
+            planned = plan(self.expression)
+            if planned is not None:
+                try:
+                    result = evaluate(env, planned, with_states=with_states(self))
+                except Exception:
+                    result = None
+                # A string or any other defined value passes moto's output validation as is.
+                if result is not None:
+                    env.stack.append(result)
+                    return
+            original_body(self, env)
+        return body
 
-    def sample_body(self: Any, env: Any) -> None:
-        planned = plan(self.expression)
-        if planned is not None:
-            try:
-                result = evaluate(env, planned, with_states=self.query_language_mode == query_language_mode.JSONata)
-            except Exception:
-                result = None
-            if result is not None:
-                env.stack.append(result)
-                return
-        original_sample_body(self, env)
+    jsonata_body = parsed_once(original_jsonata_body, lambda component: True)
+    sample_body = parsed_once(original_sample_body,
+                              lambda component: component.query_language_mode == query_language_mode.JSONata)
 
     undo_jsonata = _patch(string_jsonata, "_eval_body", jsonata_body)
     undo_sample = _patch(variable_sample, "_eval_body", sample_body)
