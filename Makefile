@@ -32,7 +32,7 @@ $(ASL_VALIDATOR): requirements/package.json requirements/package-lock.json
 	touch $@
 
 demo: install
-	$(BIN)/airbyte-sync demo
+	./airbyte-sync demo
 
 test: install tools
 	$(BIN)/arazzo-sfn check

@@ -74,8 +74,8 @@ def _run(code: str, env: dict[str, str]) -> dict:
 
 
 def measure() -> dict[str, Any]:
-    from airbyte_sync.clock import RealClock
-    from airbyte_sync.emulator import AirbyteEmulator, JobScript
+    from local_tools.clock import RealClock
+    from local_tools.emulator import AirbyteEmulator, JobScript
 
     base_env = {key: value for key, value in os.environ.items()
                 if not key.startswith(("AWS_", "AIRBYTE_", "POWERTOOLS_", "PYTHON"))}

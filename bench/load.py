@@ -8,14 +8,13 @@ from typing import Any
 
 
 def measure(executions: int = 100, sync_seconds: int = 60) -> dict[str, Any]:
-    from airbyte_sync import product
-    from airbyte_sync.clock import VirtualClock
-    from airbyte_sync.emulator import AirbyteEmulator, JobScript
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools import product
+    from local_tools.clock import VirtualClock
+    from local_tools.emulator import AirbyteEmulator, JobScript
 
     clock = VirtualClock()
     with AirbyteEmulator(auth="client_credentials", client_id="cid", client_secret="csecret", clock=clock) as emu:
-        with LocalEngine(clock=clock) as engine:
+        with product.engine(clock) as engine:
             stack = product.deploy(engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"})
             machine = stack.outputs[product.STATE_MACHINE_OUTPUT]
             connections = [str(uuid.uuid4()) for _ in range(executions)]

@@ -79,15 +79,14 @@ def estimated_polls(cell: Cell) -> int:
 
 def run_cells(cells: list[Cell]) -> list[dict[str, Any]]:
     """Run `cells` one after the other in this process; returns CellResult dicts."""
-    from airbyte_sync import product
-    from airbyte_sync.clock import VirtualClock
-    from airbyte_sync.emulator import AirbyteEmulator, JobScript
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools import product
+    from local_tools.clock import VirtualClock
+    from local_tools.emulator import AirbyteEmulator, JobScript
 
     clock = VirtualClock()
     results = []
     with AirbyteEmulator(auth="client_credentials", client_id="cid", client_secret="csecret", clock=clock) as emu:
-        with LocalEngine(clock=clock) as engine:
+        with product.engine(clock) as engine:
             stack = product.deploy(engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"})
             machine = stack.outputs[product.STATE_MACHINE_OUTPUT]
             for index, cell in enumerate(cells):

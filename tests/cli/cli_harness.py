@@ -24,10 +24,12 @@ SCRIPTS = {
 }
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def cli_command() -> list[str]:
-    """The installed console script (what `make demo` runs) when there is one, else the module."""
-    script = Path(sys.executable).parent / "airbyte-sync"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "airbyte_sync.cli"]
+    """The script at the project's root (what `make demo` and the README run)."""
+    return [str(ROOT / "airbyte-sync")]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -90,9 +92,9 @@ class Concurrent:
 
 
 def start_emulator(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "airbyte_sync.emulator", "--port", "0", *args],
+    process = subprocess.Popen([sys.executable, "-m", "local_tools.emulator", "--port", "0", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **env})
+                               env={**os.environ, "PYTHONPATH": str(ROOT), **env})
     base_url = process.stdout.readline().strip()  # the emulator prints its base URL first
     if not base_url.startswith("http"):
         process.kill()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from airbyte_sync.cli import airbyte_url, credentials_from_env
+from local_tools.cli.main import airbyte_url, credentials_from_env
 from cli_harness import (CLIENT_ID, ENDLESS, FAILS, QUICK, SENTINEL_SECRET, SENTINEL_TOKEN, SUCCEEDS, Concurrent,
                          clean_env, run_cli)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from airbyte_sync.clock import VirtualClock
-from airbyte_sync.local_engine import FunctionSpec, LocalEngine
+from local_tools.clock import VirtualClock
+from local_tools.engine import FunctionSpec, LocalEngine
 from arazzo_sfn.compiler import compile_workflow
 from arazzo_sfn.model import read
 

@@ -10,8 +10,8 @@ import requests
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from airbyte_sync.clock import VirtualClock
-from airbyte_sync.emulator import AirbyteEmulator
+from local_tools.clock import VirtualClock
+from local_tools.emulator import AirbyteEmulator
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[2] / "openapi" / "airbyte-openapi.yml"
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from openapi_spec_validator import validate as validate_openapi
 
-from airbyte_sync.emulator import AirbyteEmulator, Fault, JobScript, iso_duration, iso_timestamp
+from local_tools.emulator import AirbyteEmulator, Fault, JobScript, iso_duration, iso_timestamp
 
 ISO_DURATION = re.compile(r"^PT(\d+H)?(\d+M)?(\d+S)?$")
 ISO_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -459,7 +459,7 @@ def test_start_and_stop_without_context_manager(clock):
 def test_cli_subprocess(checker, make_client):
     conn, busy, idle = (str(uuid.uuid4()) for _ in range(3))
     process = subprocess.Popen(
-        [sys.executable, "-m", "airbyte_sync.emulator", "--port", "0", "--base-path", "/api/public/v1",
+        [sys.executable, "-m", "local_tools.emulator", "--port", "0", "--base-path", "/api/public/v1",
          "--auth", "client_credentials", "--client-id", "X", "--client-secret", "Y",
          "--connection", f"{conn}:pending,running*2,succeeded,rows=7,bytes=70",
          "--running-job", busy, "--inactive-connection", idle,

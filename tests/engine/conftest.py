@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from airbyte_sync.clock import VirtualClock
-from airbyte_sync.local_engine import FunctionSpec, LocalEngine
+from local_tools.clock import VirtualClock
+from local_tools.engine import FunctionSpec, LocalEngine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_FUNCTIONS = FIXTURES / "functions"

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from airbyte_sync.event_routing import matches, target_input
+from local_tools.engine.event_routing import matches, target_input
 
 EVENT = {
     "source": "aws.states", "detail-type": "Step Functions Execution Status Change", "account": "123456789012",

@@ -4,8 +4,8 @@ import os
 import time
 from pathlib import Path
 
-from airbyte_sync.clock import VirtualClock
-from airbyte_sync.local_engine import FunctionSpec, LocalEngine
+from local_tools.clock import VirtualClock
+from local_tools.engine import FunctionSpec, LocalEngine
 
 FIXTURE_FUNCTIONS = Path(__file__).parent / "fixtures" / "functions"
 

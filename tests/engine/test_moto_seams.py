@@ -1,4 +1,4 @@
-"""One test per moto seam (airbyte_sync/moto_seams.py): each fails naming the seam if a moto upgrade moves it."""
+"""One test per moto seam (local_tools/engine/seams/): each fails naming the seam if a moto upgrade moves it."""
 import datetime
 import json
 from types import SimpleNamespace
@@ -7,8 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from airbyte_sync import moto_seams
-from airbyte_sync.clock import RealClock, VirtualClock
+from local_tools.engine import seams as moto_seams
+from local_tools.clock import RealClock, VirtualClock
 
 START = 1_800_000_000.0
 
@@ -92,7 +92,7 @@ PARSE_ONCE_MACHINE = {
 
 
 def _run_parse_once_machine(monkeypatch, parse_once):
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools.engine import LocalEngine
 
     if not parse_once:
         monkeypatch.setattr(moto_seams, "install_jsonata_parse_once", lambda clock: (lambda: None))
@@ -115,7 +115,7 @@ def test_jsonata_parse_once_gives_moto_results(monkeypatch):
 def test_jsonata_parse_once_parses_each_expression_once(undo_all, monkeypatch):
     import jsonata
 
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools.engine import LocalEngine
 
     parsed = []
     original_init = jsonata.Jsonata.__init__
@@ -286,7 +286,7 @@ CHILD_MACHINE = {"QueryLanguage": "JSONata", "StartAt": "Echo",
 
 
 def test_sfn_integration_casing_seam_runs_start_execution_sync2():
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools.engine import LocalEngine
 
     with LocalEngine(clock=VirtualClock(start=START)) as engine:
         child = engine.create_state_machine(CHILD_MACHINE, name="child")

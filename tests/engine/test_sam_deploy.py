@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from airbyte_sync.clock import RealClock
-from airbyte_sync.local_engine import LocalEngine
+from local_tools.clock import RealClock
+from local_tools.engine import LocalEngine
+from local_tools.sam import deploy_sam_template
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
@@ -15,7 +16,7 @@ PRODUCT_TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 
 @pytest.fixture
 def stack(engine):
-    return engine.deploy_template(FIXTURE_TEMPLATE, parameters={"PollSeconds": 5})
+    return deploy_sam_template(engine, FIXTURE_TEMPLATE, parameters={"PollSeconds": 5})
 
 
 def test_fixture_template_deploys_and_runs(engine, stack):
@@ -47,7 +48,7 @@ def test_put_events_routes_to_the_state_machine_with_input_path(engine, stack):
 def test_stopped_execution_emits_status_change_to_the_cleanup_lambda():
     # Real time here: the execution must still be waiting when it is stopped.
     with LocalEngine(clock=RealClock()) as engine:
-        stack = engine.deploy_template(FIXTURE_TEMPLATE, parameters={"PollSeconds": 60})
+        stack = deploy_sam_template(engine, FIXTURE_TEMPLATE, parameters={"PollSeconds": 60})
         execution_arn = engine.start_execution(stack.state_machines["PollStateMachine"], {"doneAfter": 5})
         _wait_for_event(engine, execution_arn, "WaitStateEntered")
         engine.stop_execution(execution_arn)
@@ -82,13 +83,12 @@ def test_succeeded_execution_does_not_reach_the_cleanup_rule(engine, stack):
 
 def test_unknown_parameter_is_rejected(engine):
     with pytest.raises(ValueError, match="NoSuchParameter"):
-        engine.deploy_template(FIXTURE_TEMPLATE, parameters={"NoSuchParameter": "1"})
+        deploy_sam_template(engine, FIXTURE_TEMPLATE, parameters={"NoSuchParameter": "1"})
 
 
-@pytest.mark.skipif(not PRODUCT_TEMPLATE.exists(), reason="the product's template.yaml is not there yet")
 def test_product_template_deploys(engine):
     secret_arn = engine.create_secret("airbyte-sync/credentials", {"client_id": "id", "client_secret": "secret"})
-    stack = engine.deploy_template(PRODUCT_TEMPLATE, parameters={
+    stack = deploy_sam_template(engine, PRODUCT_TEMPLATE, parameters={
         "AirbyteApiUrl": "http://127.0.0.1:8000/api/public/v1", "AirbyteSecretArn": secret_arn})
 
     assert {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"} <= set(

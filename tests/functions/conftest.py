@@ -15,7 +15,7 @@ import pytest
 from functions_testkit import SENTINEL_SECRET  # noqa: E402  (puts functions/ on sys.path)
 
 from airbyte_client import auth, retry  # noqa: E402
-from airbyte_sync.emulator import AirbyteEmulator  # noqa: E402
+from local_tools.emulator import AirbyteEmulator  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

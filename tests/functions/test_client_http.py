@@ -10,7 +10,7 @@ import yaml
 
 from airbyte_client import errors, retry
 from airbyte_client.client import ATTACHED_HEADER, RECOVERED_HEADER
-from airbyte_sync.emulator import AirbyteEmulator, Fault, JobScript
+from local_tools.emulator import AirbyteEmulator, Fault, JobScript
 
 from functions_testkit import SENTINEL_SECRET, make_client, new_connection_id
 

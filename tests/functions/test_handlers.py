@@ -8,7 +8,7 @@ import pytest
 
 from airbyte_client import errors
 from airbyte_handlers import cancel_job, create_job, execution_stopped, get_job
-from airbyte_sync.emulator import AirbyteEmulator, Fault, JobScript
+from local_tools.emulator import AirbyteEmulator, Fault, JobScript
 from functions_testkit import SENTINEL_SECRET, new_connection_id
 
 EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:airbyte-sync:run-1"

@@ -10,10 +10,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from airbyte_sync import product
-from airbyte_sync.clock import RealClock, VirtualClock
-from airbyte_sync.emulator import AirbyteEmulator, JobScript
-from airbyte_sync.local_engine import ExecutionResult, LocalEngine
+from local_tools import product
+from local_tools.clock import RealClock, VirtualClock
+from local_tools.emulator import AirbyteEmulator, JobScript
+from local_tools.engine import ExecutionResult, LocalEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -156,7 +156,7 @@ def make_harness(*, base_path: str = "/v1", auth: str = "client_credentials", se
     with AirbyteEmulator(base_path=base_path, auth=auth, client_id=CLIENT_ID, client_secret=SENTINEL,
                          token=SENTINEL, password=SENTINEL, clock=clock,
                          token_lifetime_seconds=token_lifetime_seconds) as emu:
-        with LocalEngine(clock=clock) as engine:
+        with product.engine(clock) as engine:
             stack = product.deploy(engine, api_url or emu.base_url,
                                    secret or {"client_id": CLIENT_ID, "client_secret": SENTINEL},
                                    parameters=parameters, template=template)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from airbyte_sync.emulator import Fault, JobScript
+from local_tools.emulator import Fault, JobScript
 
 ENTRIES = ["console", "eventbridge"]
 

@@ -2,7 +2,7 @@
 template parameters as defaults, and a base URL the functions must refuse. Each test deploys its own stack."""
 import json
 
-from airbyte_sync.emulator import JobScript
+from local_tools.emulator import JobScript
 from machine_harness import SENTINEL
 
 DONE = JobScript.polls("pending", "running", "succeeded", rows=12, bytes=34)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from airbyte_sync.emulator import Fault, JobScript
+from local_tools.emulator import Fault, JobScript
 
 DONE = JobScript.polls("pending", ("running", 2), "succeeded", rows=120, bytes=4096)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from airbyte_sync.clock import RealClock
-from airbyte_sync.emulator import JobScript
+from local_tools.clock import RealClock
+from local_tools.emulator import JobScript
 from arazzo_sfn.cli import compile_file
 from machine_harness import ARAZZO, ROOT, project_copy, wait_for_history_event
 

@@ -92,7 +92,7 @@ class InProcessLambdaRunner:
 
     _active_buffer: "io.StringIO | None" = None  # the running invocation's log buffer (one at a time per process)
 
-    def __init__(self, clock: Any, region: str, sleep_modules: tuple[str, ...] = ("airbyte_client.retry",)):
+    def __init__(self, clock: Any, region: str, sleep_modules: tuple[str, ...] = ()):
         self.clock = clock
         self.region = region
         # Modules whose module-level `sleep` (and `monotonic`/`wall_time`) should follow the engine clock.
@@ -189,7 +189,7 @@ class InProcessLambdaRunner:
         if function.function_name not in self._code_dirs:
             raise RuntimeError(
                 f"Lambda function {function.function_name!r} has no local code registered with the engine "
-                "(deploy it with LocalEngine.deploy_template or create it with LocalEngine.create_state_machine)"
+                "(deploy it with local_tools.sam.deploy_sam_template or create it with LocalEngine.create_state_machine)"
             )
         module_name, _, attribute = (function.handler or "").rpartition(".")
         if not module_name:

@@ -6,7 +6,7 @@ openapi/airbyte-openapi.yml, walks each job through a scripted lifecycle, and ca
 
 Python use::
 
-    from airbyte_sync.emulator import AirbyteEmulator, JobScript, Fault
+    from local_tools.emulator import AirbyteEmulator, JobScript, Fault
 
     with AirbyteEmulator(base_path="/v1", auth="client_credentials", client_id="cid", client_secret="cs") as emu:
         emu.add_connection(conn_id, script=JobScript.polls("pending", ("running", 3), "succeeded", rows=10, bytes=99))
@@ -40,7 +40,7 @@ the job, getJob advances the script) before the faulty answer goes out.
 
 Command line (runs until killed; prints the base URL as the first stdout line)::
 
-    python -m airbyte_sync.emulator --port 0 --base-path /api/public/v1 --auth client_credentials \\
+    python -m local_tools.emulator --port 0 --base-path /api/public/v1 --auth client_credentials \\
         --client-id X --client-secret Y \\
         --connection 6f1c...:pending,running*3,succeeded,rows=1200,bytes=340000 \\
         --connection 0a2b...:timed:3600:succeeded --inactive-connection 9d8e... --running-job 5e6f... \\
@@ -76,7 +76,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from airbyte_sync.clock import RealClock
+from local_tools.clock import RealClock
 
 __all__ = ["AirbyteEmulator", "JobScript", "Fault", "EmulatedJob", "RecordedRequest"]
 
@@ -852,7 +852,7 @@ def _redacted_body(body: Any) -> Any:
 # --------------------------------------------------------------------------------------------------------- CLI
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airbyte_sync.emulator",
+    parser = argparse.ArgumentParser(prog="python -m local_tools.emulator",
                                      description="Run the Airbyte emulator until killed.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
-from airbyte_sync.local_engine import substitute_definition
+from local_tools.engine.engine import substitute_definition
 
 if TYPE_CHECKING:
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools.engine.engine import LocalEngine
 
 CODE_BUCKET = "local-engine-code"
 
@@ -142,8 +142,8 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], region: s
 
 # --- 4.-6. deploy ------------------------------------------------------------------------------------------------
 
-def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any],
-                        stack_name: str) -> DeployedStack:
+def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any] | None = None,
+                        stack_name: str = "local-stack") -> DeployedStack:
     import logging
 
     # moto warns and logs once per resource type its CloudFormation skips (it re-parses the template on
@@ -154,7 +154,7 @@ def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: 
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
-            return _deploy(engine, template_path, parameters, stack_name)
+            return _deploy(engine, template_path, parameters or {}, stack_name)
     finally:
         cfn_logger.setLevel(level)
 

@@ -1,16 +1,18 @@
-"""LocalEngine: the product's state machine, run for real in moto, with the real handlers, without AWS or Docker.
+"""LocalEngine: a state machine run for real in moto, with real Lambda handlers, without AWS or Docker.
 
-    with LocalEngine(clock=VirtualClock()) as engine:
-        engine.create_secret("airbyte-sync/credentials", {"client_id": "...", "client_secret": "..."})
-        stack = engine.deploy_template("template.yaml", parameters={"AirbyteApiUrl": "http://127.0.0.1:8000"})
-        result = engine.run(stack.state_machines["AirbyteSyncStateMachine"], {"connectionId": "..."})
+    with LocalEngine(clock=VirtualClock(), sleep_modules=("my_client.retry",)) as engine:
+        arn = engine.create_state_machine("machine.asl.json", functions={"WorkFunctionArn": FunctionSpec(...)})
+        result = engine.run(arn, {"some": "input"})
         assert result.status == "SUCCEEDED", result.error
 
-What is real: moto's ASL interpreter (states, Retry/Catch, JSONata via jsonata-python, history events), moto's
-Lambda/Secrets Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see
-moto_seams.py): handlers run in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a
-day-long poll instant); EventBridge rules are matched by the engine; an execution that ends emits the
-"Step Functions Execution Status Change" event through the same routing.
+(local_tools.sam deploys a whole SAM template into an engine.)
+
+What is real: moto's ASL interpreter (states, Retry/Catch, JSONata, history events), moto's Lambda/Secrets
+Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
+in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
+EventBridge rules are matched by the engine; an execution that ends emits the "Step Functions Execution Status
+Change" event through the same routing. The engine knows nothing of any product: `sleep_modules` names the
+modules whose sleeps and clocks follow the engine clock.
 """
 from __future__ import annotations
 
@@ -28,10 +30,10 @@ from typing import Any, Iterable, Mapping
 
 import boto3
 
-from airbyte_sync import moto_seams
-from airbyte_sync.clock import RealClock, VirtualClock
-from airbyte_sync.event_routing import matches, target_input
-from airbyte_sync.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
+from local_tools.clock import RealClock, VirtualClock
+from local_tools.engine import seams as moto_seams
+from local_tools.engine.event_routing import matches, target_input
+from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 
 LOG = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ class LocalEngine:
     _active: "LocalEngine | None" = None
 
     def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
-                 sleep_modules: tuple[str, ...] = ("airbyte_client.retry",),
+                 sleep_modules: tuple[str, ...] = (),
                  emit_status_change_events: bool = True):
         self.clock = clock if clock is not None else VirtualClock()
         self.region = region
@@ -189,18 +191,11 @@ class LocalEngine:
         secret_string = value if isinstance(value, str) else json.dumps(value)
         return self.secretsmanager.create_secret(Name=name, SecretString=secret_string)["ARN"]
 
-    def deploy_template(self, template_path: str | os.PathLike, parameters: Mapping[str, Any] | None = None,
-                        stack_name: str = "airbyte-sync-local"):
-        """Deploy a SAM template into moto; see sam_deploy.deploy_sam_template. Returns a DeployedStack."""
-        from airbyte_sync.sam_deploy import deploy_sam_template
-
-        return deploy_sam_template(self, Path(template_path), parameters=parameters or {}, stack_name=stack_name)
-
     def create_function(self, name: str, spec: FunctionSpec) -> str:
         """A Lambda function whose handler runs in-process from spec.code_dir; returns its ARN."""
         arn = self.lambda_.create_function(
             FunctionName=name, Runtime="python3.13", Role=self._local_role(), Handler=spec.handler,
-            Code={"ZipFile": _placeholder_zip()}, Timeout=spec.timeout, MemorySize=spec.memory_size,
+            Code={"ZipFile": placeholder_zip()}, Timeout=spec.timeout, MemorySize=spec.memory_size,
             Environment={"Variables": dict(spec.environment)},
         )["FunctionArn"]
         self.runner.register(name, spec.code_dir)
@@ -431,7 +426,7 @@ def _definition_text(definition: str | os.PathLike | Mapping[str, Any]) -> str:
     return Path(definition).read_text()
 
 
-def _placeholder_zip() -> bytes:
+def placeholder_zip() -> bytes:
     """moto wants deployable code; the engine runs the registered local directory instead."""
     import io
     import zipfile

@@ -1,6 +1,6 @@
 """`airbyte-sync`: run the product's state machine locally, end to end, from the command line.
 
-    airbyte-sync demo
+    ./airbyte-sync demo      (the script at the clone's root runs this module with the project's .venv)
         A local Airbyte (the emulator, on a virtual clock) and the state machine deployed from template.yaml into
         the local engine; one execution with events/console-input.json, shown poll by poll.
 
@@ -14,7 +14,7 @@
         Exit status: 0 succeeded, 1 failed (or timed out / aborted), 2 usage error.
 
 Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, Secrets
-Manager) and the Lambda handlers in functions/ run in-process (see airbyte_sync/local_engine.py).
+Manager) and the Lambda handlers in functions/ run in-process (see local_tools/engine/).
 """
 from __future__ import annotations
 
@@ -41,16 +41,11 @@ STATUS_CHANGE = "Step Functions Execution Status Change"  # the event the Execut
 # --------------------------------------------------------------------------------------------------- project
 
 def project_root() -> Path:
-    """The directory holding template.yaml, functions/ and statemachine/.
-
-    The package lives in the repository (editable install), so that is parents[1]; the working directory is a
-    fallback for a non-editable install run from a clone.
-    """
-    for candidate in (Path(__file__).resolve().parents[1], Path.cwd()):
-        if all((candidate / part).exists() for part in ("template.yaml", "functions", "statemachine")):
-            return candidate
-    raise SystemExit("airbyte-sync: cannot find template.yaml, functions/ and statemachine/ "
-                     "(run from a clone of the project)")
+    """The clone holding template.yaml, functions/ and statemachine/ (local_tools/ lives in it)."""
+    root = Path(__file__).resolve().parents[2]
+    if not all((root / part).exists() for part in ("template.yaml", "functions", "statemachine")):
+        raise SystemExit(f"airbyte-sync: {root} lacks template.yaml, functions/ or statemachine/")
+    return root
 
 
 def local_aws() -> None:
@@ -188,10 +183,9 @@ DEMO_SCRIPT_NOTE = "pending -> queued -> running (~20 min) -> succeeded"
 
 
 def demo(args: argparse.Namespace) -> int:
-    from airbyte_sync import product
-    from airbyte_sync.clock import VirtualClock
-    from airbyte_sync.emulator import AirbyteEmulator, JobScript
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools import product
+    from local_tools.clock import VirtualClock
+    from local_tools.emulator import AirbyteEmulator, JobScript
 
     wall_start = time.monotonic()
     root = project_root()
@@ -209,7 +203,7 @@ def demo(args: argparse.Namespace) -> int:
                          client_secret=client_secret, clock=clock) as emu:
         emu.add_connection(connection_id, script=script)
         print(f"  airbyte    {emu.base_url}  (emulator, virtual clock; job {DEMO_SCRIPT_NOTE})")
-        with LocalEngine(clock=clock) as engine:
+        with product.engine(clock) as engine:
             stack = product.deploy(engine, emu.base_url, {"client_id": client_id, "client_secret": client_secret},
                                    template=root / "template.yaml")
             skipped = ", ".join(sorted(set(stack.not_created)))
@@ -236,7 +230,7 @@ def demo(args: argparse.Namespace) -> int:
     print()
     print("Next:")
     print("  make test                                   the full test suite (compiler, handlers, machine, template)")
-    print("  .venv/bin/airbyte-sync run --connection-id <uuid> --airbyte-url https://api.airbyte.com/v1")
+    print("  ./airbyte-sync run --connection-id <uuid> --airbyte-url https://api.airbyte.com/v1")
     print("                                              the same machine against a real Airbyte; credentials from")
     print("                                              AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET or AIRBYTE_TOKEN")
     return 0 if result.status == "SUCCEEDED" else 1
@@ -277,9 +271,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"airbyte-sync run: error: {error}", file=sys.stderr)
         return 2
 
-    from airbyte_sync import product
-    from airbyte_sync.clock import RealClock, VirtualClock
-    from airbyte_sync.local_engine import LocalEngine
+    from local_tools import product
+    from local_tools.clock import RealClock, VirtualClock
 
     root = project_root()
     local_aws()
@@ -293,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
     log = sys.stderr
 
     try:
-        with LocalEngine(clock=clock) as engine:
+        with product.engine(clock) as engine:
             stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml")
             print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits; "
                   f"input {json.dumps(execution_input)}", file=log, flush=True)

@@ -1,0 +1,5 @@
+import sys
+
+from local_tools.emulator import main
+
+sys.exit(main())
