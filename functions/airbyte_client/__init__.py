@@ -1,17 +1,30 @@
-"""Airbyte public API client used by the Lambda handlers (see client.AirbyteClient)."""
-from .client import ATTACHED_HEADER, AirbyteClient, ApiResponse, ClientConfig
+"""The Airbyte public API client the Lambda handlers use: one base URL, bounded retries inside the invocation's
+time budget, credentials re-read after a rotation, and nothing derived from the secret in any output."""
+from .client import (
+    ACTIVE_JOB_ID_HEADER,
+    ACTIVE_JOB_TYPE_HEADER,
+    ATTACHED_HEADER,
+    CANCEL_OUTCOME_HEADER,
+    RECOVERED_HEADER,
+    AirbyteClient,
+)
+from .config import ClientConfig
 from .errors import (
     AirbyteError,
     AuthError,
+    CleanupFailed,
     ConfigError,
     Conflict,
     InvalidRequest,
-    JobNotFound,
+    JobUnreadable,
+    MalformedResponse,
     Unavailable,
     Unprocessable,
 )
+from .transport import ApiResponse
 
 __all__ = [
-    "ATTACHED_HEADER", "AirbyteClient", "ApiResponse", "ClientConfig", "AirbyteError", "AuthError", "ConfigError",
-    "Conflict", "InvalidRequest", "JobNotFound", "Unavailable", "Unprocessable",
+    "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "ATTACHED_HEADER", "CANCEL_OUTCOME_HEADER", "RECOVERED_HEADER",
+    "AirbyteClient", "ApiResponse", "ClientConfig", "AirbyteError", "AuthError", "CleanupFailed", "ConfigError",
+    "Conflict", "InvalidRequest", "JobUnreadable", "MalformedResponse", "Unavailable", "Unprocessable",
 ]

@@ -6,24 +6,27 @@ The secret (JSON) takes one of four shapes:
   {"username", "password"}        basic auth (legacy self-managed)
   {}                              no auth (self-managed with auth off)
 
-Powertools Parameters (and so boto3) are imported only when a secret is actually fetched: most of a handler's
-cold start is imports.
+Every value is registered with ``redaction`` as soon as it is read, so it can never be printed. Powertools
+Parameters (and so boto3) are imported only when a secret is actually fetched: most of a handler's cold start is
+imports.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
-from . import retry
+from . import redaction, retry
 from .errors import ConfigError, Unavailable
+from .validation import header_safe_credential
 
-SECRET_SHAPES = (
-    ("client_id", "client_secret"),
-    ("token",),
-    ("username", "password"),
-    (),
-)
+SECRET_SHAPES = {
+    "client_credentials": ("client_id", "client_secret"),
+    "bearer": ("token",),
+    "basic": ("username", "password"),
+    "none": (),
+}
 PERMANENT_SECRET_ERRORS = (
     "ResourceNotFound", "AccessDenied", "InvalidParameter", "InvalidRequest", "DecryptionFailure", "ValidationException",
 )
@@ -37,11 +40,25 @@ class Credentials:
     kind: str                                   # client_credentials | bearer | basic | none
     values: dict = field(default_factory=dict, repr=False)
 
-    def secret_values(self) -> list[str]:
-        return [v for v in self.values.values() if isinstance(v, str)]
-
     def __repr__(self) -> str:  # never print the values
         return f"Credentials(kind={self.kind!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        """Tells two versions of the secret apart (after a rotation) without keeping the values around."""
+        text = "\0".join(f"{k}={v}" for k, v in sorted(self.values.items()))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def authorization(self, access_token: str | None = None) -> str | None:
+        """The Authorization header value (client credentials need the access token obtained with them)."""
+        if self.kind == "bearer":
+            return "Bearer " + self.values["token"]
+        if self.kind == "basic":
+            pair = f"{self.values['username']}:{self.values['password']}"
+            return "Basic " + base64.b64encode(pair.encode("latin-1")).decode("ascii")
+        if self.kind == "client_credentials":
+            return "Bearer " + (access_token or "")
+        return None
 
 
 def parse_secret(secret) -> Credentials:
@@ -49,18 +66,25 @@ def parse_secret(secret) -> Credentials:
     if not isinstance(secret, dict):
         raise ConfigError("The Airbyte secret must be a JSON object")
     keys = {k for k, v in secret.items() if v not in (None, "")}
-    expected = "; ".join("{" + ", ".join(shape) + "}" for shape in SECRET_SHAPES)
-    for shape, kind in zip(SECRET_SHAPES, ("client_credentials", "bearer", "basic", "none")):
-        if keys == set(shape):
-            if not all(isinstance(secret[k], str) for k in shape):
-                raise ConfigError(f"The Airbyte secret's values must be strings (keys {', '.join(shape)})")
-            return Credentials(kind, {k: secret[k] for k in shape})
-    raise ConfigError(
-        f"The Airbyte secret has keys {sorted(keys)}; expected one of: {expected}"
-    )
+    for kind, shape in SECRET_SHAPES.items():
+        if keys != set(shape):
+            continue
+        if not all(isinstance(secret[k], str) for k in shape):
+            raise ConfigError(f"The Airbyte secret's values must be strings (keys {', '.join(shape)})")
+        values = {k: secret[k] for k in shape}
+        # Register before checking: a check that fails must not be the way a value gets printed.
+        redaction.register(*(v for k, v in values.items() if k != "username" and k != "client_id"))
+        if kind == "basic":
+            redaction.register_basic(values["username"], values["password"])
+        for key, value in values.items():
+            header_safe_credential(key, value, bearer=(kind == "bearer"))
+        return Credentials(kind, values)
+    expected = "; ".join("{" + ", ".join(shape) + "}" for shape in SECRET_SHAPES.values())
+    raise ConfigError(f"The Airbyte secret has keys {sorted(keys)}; expected one of: {expected}")
 
 
 def fetch_secret(secret_arn: str, max_age: int, force: bool = False) -> Credentials:
+    """The secret, from Powertools' cache unless ``force`` (after Airbyte refused the cached credentials)."""
     from aws_lambda_powertools.utilities import parameters  # lazy: pulls in boto3
 
     try:
@@ -76,16 +100,17 @@ def fetch_secret(secret_arn: str, max_age: int, force: bool = False) -> Credenti
     return parse_secret(secret)
 
 
-def basic_header(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
 class TokenCache:
-    """Access tokens in module scope, keyed by (token URL, client id), kept until 60 s before expiry."""
+    """Access tokens in module scope, keyed by (token URL, client id, secret fingerprint), kept until 60 s before
+    expiry. A rotated secret has another fingerprint, so it never reuses a token of the old one."""
 
     def __init__(self):
-        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+        self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def key(token_url: str, credentials: Credentials) -> tuple[str, ...]:
+        return (token_url, credentials.values["client_id"], credentials.fingerprint)
 
     def get(self, key) -> str | None:
         with self._lock:
@@ -95,6 +120,7 @@ class TokenCache:
         return None
 
     def put(self, key, token: str, expires_in) -> None:
+        redaction.register(token)
         try:
             lifetime = float(expires_in)
         except (TypeError, ValueError):

@@ -1,11 +1,11 @@
-"""Bounded retries with exponential backoff and full jitter.
+"""Bounded retries with exponential backoff and full jitter, inside one invocation's time budget.
 
-Time and randomness go through module-level functions so that the local engine can put them on virtual time
-(``use_clock``) and tests can make sleeps instant and recorded:
+Time and randomness go through module-level names so that the local engine can put them on its clock and tests
+can make sleeps instant and recorded:
 
     airbyte_client.retry.sleep = recorded.append
 
-``monotonic`` measures the retry budget; ``wall_time`` is the epoch clock compared with Airbyte's job start times.
+``monotonic`` measures budgets; ``wall_time`` is the epoch clock compared with Airbyte's job start times.
 """
 from __future__ import annotations
 
@@ -18,18 +18,8 @@ random = _random.random
 monotonic = time.monotonic
 wall_time = time.time
 
-
-def use_clock(clock) -> None:
-    """Put sleeps and both clocks on ``clock`` (an object with ``now()`` and ``sleep(seconds)``)."""
-    global sleep, monotonic, wall_time
-    sleep = clock.sleep
-    monotonic = clock.now
-    wall_time = clock.now
-
-
-def use_real_time() -> None:
-    global sleep, random, monotonic, wall_time
-    sleep, random, monotonic, wall_time = time.sleep, _random.random, time.monotonic, time.time
+# Below this, an HTTP exchange is not worth starting: it would be cut off before Airbyte could answer.
+MIN_EXCHANGE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +27,7 @@ class RetryPolicy:
     max_attempts: int = 5
     base_seconds: float = 1.0
     max_wait_seconds: float = 20.0      # cap per wait, Retry-After included
-    budget_seconds: float = 120.0       # total time the retries may take, kept under the function timeout
+    budget_seconds: float = 120.0       # total time one invocation may spend, also capped by the Lambda timeout
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))] (attempt counts from 1)."""
@@ -61,15 +51,28 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-class Deadline:
-    """The moment the retries must stop: the budget, or earlier when the Lambda is about to time out."""
+class Budget:
+    """How long this invocation may keep talking to Airbyte: its own budget, and never past the moment the Lambda
+    function would time out (minus a margin to return an answer). Every exchange's timeouts are clipped to it, so
+    token exchange + request + retries together always fit in the function's timeout."""
 
-    def __init__(self, budget_seconds: float, lambda_remaining_seconds: float | None = None, reserve_seconds: float = 0):
-        self.started = monotonic()
-        limit = budget_seconds
+    def __init__(self, seconds: float, lambda_remaining_seconds: float | None = None, margin_seconds: float = 5.0):
+        limit = seconds
         if lambda_remaining_seconds is not None:
-            limit = min(limit, lambda_remaining_seconds - reserve_seconds)
-        self.at = self.started + max(0.0, limit)
+            limit = min(limit, lambda_remaining_seconds - margin_seconds)
+        self.ends_at = monotonic() + max(0.0, limit)
 
-    def allows_wait(self, seconds: float) -> bool:
-        return monotonic() + seconds <= self.at
+    def left(self) -> float:
+        return max(0.0, self.ends_at - monotonic())
+
+    def allows(self, seconds: float) -> bool:
+        return self.left() >= seconds
+
+    def timeouts(self, connect: float, read: float, keep: float = 0.0) -> tuple[float, float] | None:
+        """(connect, read) timeouts for one exchange that ends at least ``keep`` seconds before the budget does,
+        or None when not even a short exchange fits."""
+        left = self.left() - keep
+        if left < MIN_EXCHANGE_SECONDS:
+            return None
+        connect = min(connect, left / 2)
+        return connect, max(MIN_EXCHANGE_SECONDS / 2, min(read, left - connect))

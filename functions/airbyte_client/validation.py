@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -30,8 +31,32 @@ def require_connection_id(value) -> str:
 
 
 def require_job_type(value) -> str:
-    if value not in JOB_TYPES:
+    """A jobType must be given and be one of Airbyte's; nothing falsy silently becomes `sync`."""
+    if not isinstance(value, str) or value not in JOB_TYPES:
         raise InvalidRequest(f"jobType must be one of {', '.join(JOB_TYPES)}")
+    return value
+
+
+# RFC 6750 b64token: what a bearer token may contain so that it travels unchanged in a header.
+_BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+
+def header_safe_credential(key: str, value: str, *, bearer: bool = False) -> str:
+    """A credential value that an HTTP header (or Airbyte's token endpoint) can carry as it is.
+
+    A trailing newline, surrounding spaces or characters outside Latin-1 are a configuration error (the request
+    would fail on every attempt), reported by key, never by value.
+    """
+    if value != value.strip():
+        raise ConfigError(f"The Airbyte secret's {key} has leading or trailing whitespace (a newline?)")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ConfigError(f"The Airbyte secret's {key} contains control characters")
+    if bearer and not _BEARER_TOKEN.match(value):
+        raise ConfigError(f"The Airbyte secret's {key} has characters a bearer token cannot contain")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ConfigError(f"The Airbyte secret's {key} has characters an HTTP header cannot carry") from None
     return value
 
 

@@ -1,4 +1,7 @@
-"""cancelJob: cancel a job; a 409 (not running any more) is returned, not raised."""
+"""cancelJob: cancel the job only when this execution started it and it still runs (the outcome is in the
+x-airbyte-sync-cancel-outcome header: cancelled, alreadyEnded, notOurs or unreadable)."""
+from airbyte_client import CANCEL_OUTCOME_HEADER
+
 from .common import build_client, logger, parse_event, start_invocation
 
 
@@ -7,6 +10,8 @@ def handler(event, context):
     request = parse_event(event, "cancelJob", "DELETE")
     job_id = request.path_parameter("jobId")
     logger.append_keys(job_id=job_id)
-    response = build_client(context).cancel_job(job_id)
-    logger.info("cancelJob done", extra={"status_code": response.status_code})
+    response = build_client(context).cancel_if_ours(
+        job_id, connection_id=request.instruction("Connection-Id"), attached=request.instruction("Attached"))
+    logger.info("cancelJob done", extra={"outcome": response.headers[CANCEL_OUTCOME_HEADER],
+                                         "status_code": response.status_code})
     return response.to_contract()

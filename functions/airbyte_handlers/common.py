@@ -1,4 +1,4 @@
-"""What every handler shares: the logger, the event parsing and the client built from the environment."""
+"""What every handler shares: the logger (scrubbed), the event parsing and the client built from the environment."""
 from __future__ import annotations
 
 import os
@@ -8,11 +8,15 @@ from datetime import datetime, timezone
 from aws_lambda_powertools import Logger
 
 from airbyte_client import AirbyteClient, ClientConfig, InvalidRequest
+from airbyte_client.redaction import RedactingFilter
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "airbyte-sync")
+logger.addFilter(RedactingFilter())  # before any handler formats a record: no credential in any log line
 
 # Keys that belong to one invocation; a warm container must not carry them into the next.
 INVOCATION_KEYS = ["execution_arn", "step_id", "job_id", "retry_count", "request_id"]
+# Header parameters with this prefix are the state machine's instructions to the handler, never sent to Airbyte.
+INSTRUCTION_PREFIX = "x-airbyte-sync-"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,15 @@ class ContractRequest:
         if name not in path:
             raise InvalidRequest(f"{self.operation_id} needs the path parameter {name}")
         return path[name]
+
+    def instruction(self, name: str):
+        """The value of the `X-Airbyte-Sync-<name>` header parameter (names are case-insensitive), or None."""
+        wanted = (INSTRUCTION_PREFIX + name).lower()
+        headers = self.parameters.get("header") or {}
+        if not isinstance(headers, dict):
+            return None
+        return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == wanted),
+                    None)
 
     @property
     def retry_count(self) -> int:
@@ -55,9 +68,9 @@ def parse_event(event, operation_id: str, method: str) -> ContractRequest:
     if not isinstance(event, dict):
         raise InvalidRequest("The event must be a JSON object")
     if event.get("operationId") != operation_id:
-        raise InvalidRequest(f"This function implements {operation_id}, not {event.get('operationId')!r}")
+        raise InvalidRequest(f"This function implements {operation_id}, not {str(event.get('operationId'))[:60]!r}")
     if event.get("method") not in (None, method):
-        raise InvalidRequest(f"{operation_id} is {method}, the event says {event.get('method')!r}")
+        raise InvalidRequest(f"{operation_id} is {method}, the event says {str(event.get('method'))[:20]!r}")
     parameters = event.get("parameters") or {}
     context = event.get("context") or {}
     if not isinstance(parameters, dict) or not isinstance(context, dict):
@@ -76,11 +89,15 @@ def start_invocation(event, lambda_context=None) -> None:
         "retry_count": context.get("retryCount"),
         "request_id": getattr(lambda_context, "aws_request_id", None),
     }
-    logger.append_keys(**{k: v for k, v in keys.items() if v is not None})
+    logger.append_keys(**{k: v for k, v in keys.items() if isinstance(v, (str, int)) and not isinstance(v, bool)})
+
+
+def remaining_seconds(lambda_context):
+    """A callable for the client's time budget, or None outside Lambda."""
+    if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
+        return lambda: lambda_context.get_remaining_time_in_millis() / 1000.0
+    return None
 
 
 def build_client(lambda_context=None) -> AirbyteClient:
-    remaining = None
-    if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
-        remaining = lambda: lambda_context.get_remaining_time_in_millis() / 1000.0
-    return AirbyteClient(ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining)
+    return AirbyteClient(ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining_seconds(lambda_context))

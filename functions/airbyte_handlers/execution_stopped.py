@@ -1,77 +1,20 @@
-"""Cancel the Airbyte job of an execution that was ABORTED or TIMED_OUT.
+"""Cancel the Airbyte job of an execution that ended ABORTED, TIMED_OUT or FAILED, when it was the execution's own
+and still runs.
 
-Neither stops a running Lambda nor reaches a Catch, so without this an aborted execution leaves its sync running
-without an owner. Triggered by an EventBridge rule on "Step Functions Execution Status Change"; best effort.
+A stopped or timed-out execution runs no Catch, and one that failed outside the workflow's own paths (a Lambda
+timeout, the history limit, an unexpected error) may have left its job running. Triggered by an EventBridge rule on
+"Step Functions Execution Status Change"; the cancel reads the job first, so an execution that already cleaned up
+(or whose job ended) costs one read. A continued execution has no createJob of its own: the execution that started
+it handles the job when it ends.
 """
 from __future__ import annotations
 
-import json
+from airbyte_client import CANCEL_OUTCOME_HEADER, AirbyteError, CleanupFailed
 
-from .common import build_client, logger
+from .common import INVOCATION_KEYS, build_client, logger
+from .execution_history import created_job, history_oldest_first
 
-STOPPED_STATUSES = ("ABORTED", "TIMED_OUT")
-
-
-def _json_object(text):
-    if isinstance(text, dict):
-        return text
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _as_job_id(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def job_id_from_task_output(output) -> int | None:
-    """jobId from a lambda:invoke Task's output: ``Payload.body.jobId``."""
-    result = _json_object(output) or {}
-    payload = result.get("Payload")
-    body = payload.get("body") if isinstance(payload, dict) else None
-    return _as_job_id(body.get("jobId")) if isinstance(body, dict) else None
-
-
-def job_id_from_history(events) -> int | None:
-    """The jobId of the latest TaskSucceeded carrying one; ``events`` come newest first."""
-    for event in events:
-        if event.get("type") == "TaskSucceeded":
-            job_id = job_id_from_task_output((event.get("taskSucceededEventDetails") or {}).get("output"))
-            if job_id is not None:
-                return job_id
-    return None
-
-
-def job_id_from_input(execution_input) -> int | None:
-    """A continued execution carries the job in ``arazzoResume.steps.triggerJob.outputs.jobId``."""
-    value = _json_object(execution_input) or {}
-    for key in ("arazzoResume", "steps", "triggerJob", "outputs", "jobId"):
-        value = value.get(key) if isinstance(value, dict) else None
-    return _as_job_id(value)
-
-
-def newest_history_events(stepfunctions, execution_arn: str):
-    """The execution's history, newest first, one page at a time (up to 25,000 events)."""
-    kwargs = {"executionArn": execution_arn, "reverseOrder": True, "maxResults": 1000}
-    while True:
-        page = stepfunctions.get_execution_history(**kwargs)
-        yield from page.get("events", [])
-        if not page.get("nextToken"):
-            return
-        kwargs["nextToken"] = page["nextToken"]
-
-
-def find_job_id(stepfunctions, execution_arn: str, execution_input) -> int | None:
-    try:
-        job_id = job_id_from_history(newest_history_events(stepfunctions, execution_arn))
-    except Exception as exc:  # botocore errors: fall back on the input
-        logger.warning("Cannot read the execution history", extra={"error": type(exc).__name__})
-        job_id = None
-    return job_id if job_id is not None else job_id_from_input(execution_input)
+ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 
 def _stepfunctions_client():
@@ -81,25 +24,29 @@ def _stepfunctions_client():
 
 
 def handler(event, context):
-    logger.remove_keys(["execution_arn", "job_id", "request_id"])
-    detail = event.get("detail", event) if isinstance(event, dict) else {}
-    execution_arn = detail.get("executionArn")
-    logger.append_keys(execution_arn=execution_arn)
-    status = detail.get("status")
-    if status not in STOPPED_STATUSES or not execution_arn:
-        logger.info("Not a stopped execution; nothing to do", extra={"status": status})
-        return {"cancelled": False, "reason": "not-stopped"}
+    logger.remove_keys(INVOCATION_KEYS)
+    detail = event.get("detail") if isinstance(event, dict) else None
+    detail = detail if isinstance(detail, dict) else {}
+    execution_arn, status = detail.get("executionArn"), detail.get("status")
+    logger.append_keys(execution_arn=execution_arn if isinstance(execution_arn, str) else None)
+    if status not in ENDED_STATUSES or not isinstance(execution_arn, str):
+        logger.info("Not an execution that ended badly; nothing to do", extra={"status": status})
+        return {"outcome": "nothingToDo", "reason": "not-ended-badly"}
 
-    job_id = find_job_id(_stepfunctions_client(), execution_arn, detail.get("input"))
-    if job_id is None:
-        logger.info("The execution had not created a job; nothing to cancel", extra={"status": status})
-        return {"cancelled": False, "reason": "no-job"}
+    job = created_job(history_oldest_first(_stepfunctions_client(), execution_arn))
+    if job is None:
+        logger.info("The execution created no job of its own; nothing to cancel", extra={"status": status})
+        return {"outcome": "nothingToDo", "reason": "no-job"}
 
-    logger.append_keys(job_id=job_id)
-    response = build_client(context).cancel_job(job_id)
-    cancelled = 200 <= response.status_code < 300
-    logger.info(
-        "Cancelled the job of a stopped execution" if cancelled else "The job was no longer running",
-        extra={"status": status, "status_code": response.status_code},
-    )
-    return {"cancelled": cancelled, "jobId": job_id, "statusCode": response.status_code}
+    logger.append_keys(job_id=job.job_id)
+    try:
+        response = build_client(context).cancel_if_ours(job.job_id, connection_id=job.connection_id,
+                                                        attached=job.attached)
+    except AirbyteError as error:
+        # Named and logged, then raised: Lambda retries the event, then hands it to the dead-letter queue.
+        logger.error("Cleanup failed: the job may still run", extra={"status": status, "error": type(error).__name__})
+        raise CleanupFailed(f"Could not cancel job {job.job_id} of {execution_arn}: {type(error).__name__}: {error}") \
+            from None
+    outcome = response.headers[CANCEL_OUTCOME_HEADER]
+    logger.info("Cleanup of an execution that ended " + status, extra={"outcome": outcome})
+    return {"outcome": outcome, "jobId": job.job_id, "statusCode": response.status_code}

@@ -101,3 +101,13 @@ def handler_logs():
 
     yield Logs()
     logger._logger.removeHandler(capture)
+
+
+@pytest.fixture(autouse=True)
+def fresh_redaction():
+    """Each test registers its own secrets (a process keeps them for its life, as a Lambda container does)."""
+    from airbyte_client import redaction
+
+    redaction.forget_all()
+    yield
+    redaction.forget_all()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from airbyte_client import errors, retry
-from airbyte_client.client import ATTACHED_HEADER, RECOVERED_HEADER
+from airbyte_client.client import ACTIVE_JOB_ID_HEADER, ATTACHED_HEADER, CANCEL_OUTCOME_HEADER, RECOVERED_HEADER
 from local_tools.emulator import AirbyteEmulator, Fault, JobScript
 
 from functions_testkit import SENTINEL_SECRET, make_client, new_connection_id
@@ -39,7 +39,7 @@ def test_unknown_status_passes_through_untouched(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid)
     client = make_client(emulator)
-    job_id = client.create_job(cid).body["jobId"]
+    job_id = client.create_job(cid, "sync").body["jobId"]
     emulator.inject("getJob", Fault.status_value("mysterious"))
     assert client.get_job(job_id).body["status"] == "mysterious"
 
@@ -51,20 +51,19 @@ def test_cloud_and_self_managed_url_shapes(base_path):
         cid = new_connection_id()
         emu.add_connection(cid)
         client = make_client(emu)
-        job_id = client.create_job(cid).body["jobId"]
+        job_id = client.create_job(cid, "sync").body["jobId"]
         client.get_job(job_id)
-        client.cancel_job(job_id)
-        client.list_jobs(cid)
+        client.cancel_if_ours(job_id, connection_id=cid, attached=False)
         assert [(r.operation, r.path) for r in emu.requests] == [
-            ("createAccessToken", "/applications/token"), ("createJob", "/jobs"), ("getJob", f"/jobs/{job_id}"),
-            ("cancelJob", f"/jobs/{job_id}"), ("listJobs", "/jobs"),
+            ("createAccessToken", "/applications/token"), ("listJobs", "/jobs"), ("createJob", "/jobs"),
+            ("getJob", f"/jobs/{job_id}"), ("getJob", f"/jobs/{job_id}"), ("cancelJob", f"/jobs/{job_id}"),
         ]
 
 
 def test_token_request_is_json_with_both_grant_spellings(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid)
-    make_client(emulator).create_job(cid)
+    make_client(emulator).create_job(cid, "sync")
     token_request = emulator.requests_for("createAccessToken")[0]
     assert token_request.headers["Content-Type"].startswith("application/json")
     assert token_request.body["grant-type"] == "client_credentials"
@@ -75,7 +74,7 @@ def test_token_request_is_json_with_both_grant_spellings(emulator):
 def test_token_is_cached_across_calls_and_clients(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid, script=JobScript.polls("running"))
-    job_id = make_client(emulator).create_job(cid).body["jobId"]
+    job_id = make_client(emulator).create_job(cid, "sync").body["jobId"]
     for _ in range(5):
         make_client(emulator).get_job(job_id)  # a new client per invocation, as in Lambda
     assert emulator.count("createAccessToken") == 1
@@ -86,7 +85,7 @@ def test_expired_token_is_refreshed_once_on_401(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid, script=JobScript.polls("running"))
     client = make_client(emulator)
-    job_id = client.create_job(cid).body["jobId"]
+    job_id = client.create_job(cid, "sync").body["jobId"]
     emulator.expire_tokens()
     assert client.get_job(job_id).body["status"] == "running"
     assert emulator.count("createAccessToken") == 2
@@ -115,11 +114,20 @@ def test_rejected_client_credentials_are_an_auth_error(emulator):
     assert emulator.count("getJob") == 0
 
 
-def test_403_is_an_auth_error(emulator):
-    emulator.inject("getJob", Fault.status(403))
-    with pytest.raises(errors.AuthError):
+def test_403_on_a_job_is_read_once_more_then_the_job_is_unreadable(emulator):
+    emulator.inject("getJob", Fault.status(403), times=2)
+    with pytest.raises(errors.JobUnreadable, match="can no longer be read"):
         make_client(emulator).get_job(1)
-    assert emulator.count("getJob") == 1
+    assert emulator.count("getJob") == 2
+
+
+def test_403_once_then_the_job_reads(emulator):
+    cid = new_connection_id()
+    emulator.add_connection(cid, script=JobScript.polls("running"))
+    client = make_client(emulator)
+    job_id = client.create_job(cid, "sync").body["jobId"]
+    emulator.inject("getJob", Fault.status(403))
+    assert client.get_job(job_id).body["status"] == "running"
 
 
 @pytest.mark.parametrize("mode, credentials", [
@@ -129,9 +137,9 @@ def test_other_auth_modes(mode, credentials):
     with AirbyteEmulator(auth=mode, token="static-tok", username="u", password="pw") as emu:
         cid = new_connection_id()
         emu.add_connection(cid)
-        make_client(emu, credentials).create_job(cid)
+        make_client(emu, credentials).create_job(cid, "sync")
         assert emu.count("createAccessToken") == 0
-        assert [r.status_code for r in emu.requests] == [200]
+        assert [r.status_code for r in emu.requests] == [200, 200]  # listJobs, createJob
 
 
 # ------------------------------------------------------------------ createJob semantics
@@ -148,24 +156,39 @@ def test_create_job_body_matches_the_openapi_schema(emulator):
     jsonschema.validate(response.body, schema_for("JobResponse"))
 
 
-def test_409_sync_already_running_adopts_the_running_job(emulator):
+def test_a_running_job_of_the_requested_type_is_adopted_without_a_post(emulator):
     cid = new_connection_id()
     running_id = emulator.start_running_job(cid)
     response = make_client(emulator).create_job(cid, "sync")
     assert response.status_code == 200
     assert response.body["jobId"] == running_id
     assert response.headers[ATTACHED_HEADER] is True
-    assert emulator.count("createJob") == 1 and len(emulator.jobs) == 1
+    assert emulator.count("createJob") == 0 and len(emulator.jobs) == 1
     listing = emulator.requests_for("listJobs")[0].query
-    assert listing["connectionId"] == cid and listing["orderBy"] == "createdAt|DESC" and listing["jobType"] == "sync"
+    assert listing["connectionId"] == cid and listing["orderBy"] == "createdAt|DESC"
+    assert "jobType" not in listing, "Airbyte's 'already running' is per connection, whatever the type"
+
+
+@pytest.mark.parametrize("running, requested", [("reset", "sync"), ("sync", "reset"), ("clear", "sync")])
+def test_a_running_job_of_another_type_is_reported_never_adopted(emulator, running, requested):
+    cid = new_connection_id()
+    running_id = emulator.start_running_job(cid, job_type=running)
+    response = make_client(emulator).create_job(cid, requested)
+    assert response.status_code == 409
+    assert response.headers[ACTIVE_JOB_ID_HEADER] == running_id and response.headers[ATTACHED_HEADER] is False
+    assert "jobId" not in response.body
+    assert emulator.count("createJob") == 0, "a reset or clear POST would cancel the running sync"
+    assert emulator.cancelled_job_ids == []
 
 
 def test_409_state_conflict_is_a_conflict_with_airbytes_message(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid, active=False)
-    with pytest.raises(errors.Conflict, match="is not active"):
-        make_client(emulator).create_job(cid)
+    with pytest.raises(errors.Conflict) as caught:
+        make_client(emulator).create_job(cid, "sync")
+    assert "state-conflict" in str(caught.value)
     assert emulator.count("createJob") == 1
+    assert emulator.count("listJobs") == 2, "listed before, and looked once for a job after the 409"
 
 
 def test_422_refresh_is_unprocessable_and_not_retried(emulator, recorded_sleeps):
@@ -185,7 +208,7 @@ def test_create_job_that_failed_but_made_the_job_is_adopted_without_a_second_pos
     cid = new_connection_id()
     emulator.add_connection(cid)
     emulator.inject("createJob", fault)
-    response = make_client(emulator, create_read_timeout=0.5).create_job(cid)
+    response = make_client(emulator, create_read_timeout=0.5).create_job(cid, "sync")
     assert emulator.count("createJob") == 1
     assert len(emulator.jobs) == 1
     assert response.body["jobId"] == next(iter(emulator.jobs))
@@ -201,12 +224,12 @@ def test_create_job_that_made_nothing_is_posted_again_after_looking(emulator, fa
     cid = new_connection_id()
     emulator.add_connection(cid)
     emulator.inject("createJob", fault)
-    response = make_client(emulator).create_job(cid)
+    response = make_client(emulator).create_job(cid, "sync")
     assert emulator.count("createJob") == 2
     assert len(emulator.jobs) == 1
     assert response.headers[ATTACHED_HEADER] is False
     operations = [r.operation for r in emulator.requests if r.operation != "createAccessToken"]
-    assert operations == ["createJob", "listJobs", "createJob"]  # never POST twice without listing in between
+    assert operations == ["listJobs", "createJob", "listJobs", "createJob"]  # never POST twice without looking
 
 
 def test_create_job_retried_by_step_functions_finds_the_earlier_job(emulator):
@@ -214,8 +237,8 @@ def test_create_job_retried_by_step_functions_finds_the_earlier_job(emulator):
     emulator.add_connection(cid)
     client = make_client(emulator)
     state_entered = retry.wall_time() - 5
-    first = client.create_job(cid).body["jobId"]  # the attempt whose answer Step Functions never saw
-    response = client.create_job(cid, look_for_job_since=state_entered)
+    first = client.create_job(cid, "sync").body["jobId"]  # the attempt whose answer Step Functions never saw
+    response = client.create_job(cid, "sync", look_for_job_since=state_entered)
     assert response.body["jobId"] == first
     assert emulator.count("createJob") == 1
 
@@ -223,14 +246,16 @@ def test_create_job_retried_by_step_functions_finds_the_earlier_job(emulator):
 def test_create_job_retry_with_nothing_created_posts(emulator):
     cid = new_connection_id()
     emulator.add_connection(cid)
-    response = make_client(emulator).create_job(cid, look_for_job_since=retry.wall_time())
+    response = make_client(emulator).create_job(cid, "sync", look_for_job_since=retry.wall_time())
     assert response.status_code == 200
     assert [r.operation for r in emulator.requests if r.operation != "createAccessToken"] == ["listJobs", "createJob"]
+    assert response.headers[ATTACHED_HEADER] is False
 
 
-def test_unknown_connection_is_an_invalid_request(emulator):
-    with pytest.raises(errors.InvalidRequest, match="404"):
-        make_client(emulator).create_job(new_connection_id())
+def test_unknown_connection_is_refused_by_name(emulator):
+    with pytest.raises((errors.InvalidRequest, errors.AuthError)) as caught:
+        make_client(emulator).create_job(cid := new_connection_id(), "sync")
+    assert cid in str(caught.value)
 
 
 # ------------------------------------------------------------------ transient faults on reads
@@ -244,7 +269,7 @@ def test_get_job_retries_transient_faults(emulator, recorded_sleeps, fault):
     cid = new_connection_id()
     emulator.add_connection(cid, script=JobScript.polls("running"))
     client = make_client(emulator, read_timeout=0.5)
-    job_id = client.create_job(cid).body["jobId"]
+    job_id = client.create_job(cid, "sync").body["jobId"]
     emulator.inject("getJob", fault)
     assert client.get_job(job_id).body["status"] == "running"
     assert emulator.count("getJob") == 2
@@ -254,7 +279,7 @@ def test_get_job_retries_transient_faults(emulator, recorded_sleeps, fault):
 def test_429_retry_after_is_honoured(emulator, recorded_sleeps):
     emulator.add_connection(cid := new_connection_id())
     client = make_client(emulator)
-    job_id = client.create_job(cid).body["jobId"]
+    job_id = client.create_job(cid, "sync").body["jobId"]
     emulator.inject("getJob", Fault.status(429, headers={"Retry-After": "7"}))
     emulator.inject("getJob", Fault.status(429))  # Airbyte's usual 429: no Retry-After -> backoff
     client.get_job(job_id)
@@ -293,7 +318,7 @@ def test_token_endpoint_faults_are_transient(emulator, recorded_sleeps):
     emulator.add_connection(cid := new_connection_id())
     emulator.inject("createAccessToken", Fault.status(503))
     emulator.inject("createAccessToken", Fault.reset())
-    make_client(emulator).create_job(cid)
+    make_client(emulator).create_job(cid, "sync")
     assert emulator.count("createAccessToken") == 3
     assert emulator.count("createJob") == 1  # the POST never left while the token was missing
     assert len(recorded_sleeps) == 2
@@ -303,37 +328,40 @@ def test_list_jobs_faults_while_adopting_are_retried(emulator):
     cid = new_connection_id()
     running_id = emulator.start_running_job(cid)
     emulator.inject("listJobs", Fault.status(500))
-    response = make_client(emulator).create_job(cid)
-    assert response.body["jobId"] == running_id and emulator.count("createJob") == 1
+    response = make_client(emulator).create_job(cid, "sync")
+    assert response.body["jobId"] == running_id and emulator.count("createJob") == 0
 
 
 # ------------------------------------------------------------------ getJob / cancelJob answers
 
 
-def test_job_not_found(emulator):
+def test_unknown_job_is_unreadable_and_never_cancelled(emulator):
     client = make_client(emulator)
-    with pytest.raises(errors.JobNotFound):
+    with pytest.raises(errors.JobUnreadable):
         client.get_job(999999)
-    with pytest.raises(errors.JobNotFound):
-        client.cancel_job(999999)
+    cancel = client.cancel_if_ours(999999, connection_id=new_connection_id(), attached=False)
+    assert cancel.headers[CANCEL_OUTCOME_HEADER] == "unreadable"
+    assert emulator.count("cancelJob") == 0
 
 
-def test_cancel_running_job_then_cancel_again_is_409_not_an_error(emulator):
+def test_cancel_reads_first_and_never_deletes_a_job_that_ended(emulator):
     cid = new_connection_id()
     job_id = emulator.start_running_job(cid)
     client = make_client(emulator)
-    first = client.cancel_job(job_id)
-    assert first.status_code == 200 and first.body["status"] == "cancelled"
-    again = client.cancel_job(job_id)
-    assert again.status_code == 409
-    assert emulator.cancelled_job_ids == [job_id]
+    first = client.cancel_if_ours(job_id, connection_id=cid, attached=False)
+    assert first.headers[CANCEL_OUTCOME_HEADER] == "cancelled" and first.body["status"] == "cancelled"
+    scheduled = emulator.start_running_job(cid)  # the connection's next job, which a DELETE would cancel
+    again = client.cancel_if_ours(job_id, connection_id=cid, attached=False)
+    assert again.headers[CANCEL_OUTCOME_HEADER] == "alreadyEnded"
+    assert emulator.count("cancelJob") == 1
+    assert emulator.cancelled_job_ids == [job_id] and scheduled not in emulator.cancelled_job_ids
 
 
 def test_succeeded_with_zero_bytes_is_warned_about(emulator, caplog):
     cid = new_connection_id()
     emulator.add_connection(cid, script=JobScript.polls("succeeded", rows=0, bytes=0))
     client = make_client(emulator)
-    job_id = client.create_job(cid).body["jobId"]
+    job_id = client.create_job(cid, "sync").body["jobId"]
     with caplog.at_level(logging.WARNING):
         assert client.get_job(job_id).body["status"] == "succeeded"
     assert "0 bytes" in caplog.text
@@ -345,13 +373,13 @@ def test_bad_job_id_is_refused_before_any_request(emulator, job_id):
     with pytest.raises(errors.InvalidRequest):
         client.get_job(job_id)
     with pytest.raises(errors.InvalidRequest):
-        client.cancel_job(job_id)
+        client.cancel_if_ours(job_id, connection_id=new_connection_id(), attached=False)
     assert emulator.requests == []
 
 
 def test_bad_connection_id_is_refused_before_any_request(emulator):
     with pytest.raises(errors.InvalidRequest):
-        make_client(emulator).create_job("../jobs?x=1")
+        make_client(emulator).create_job("../jobs?x=1", "sync")
     with pytest.raises(errors.InvalidRequest):
         make_client(emulator).create_job(new_connection_id(), "everything")
     assert emulator.requests == []
@@ -373,7 +401,7 @@ def test_sentinel_secret_and_tokens_never_in_logs_or_errors(emulator, caplog, ca
     texts = []
     with caplog.at_level(logging.DEBUG):
         client = make_client(emulator)
-        job_id = client.create_job(cid).body["jobId"]
+        job_id = client.create_job(cid, "sync").body["jobId"]
         emulator.expire_tokens()
         emulator.inject("getJob", Fault.status(500), times=2)
         client.get_job(job_id)

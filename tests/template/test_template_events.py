@@ -12,6 +12,9 @@ from jsonschema import Draft202012Validator
 
 from sam_template_support import EVENTS, ROOT, WORKFLOW, load_json, load_template
 
+import functions_on_path  # noqa: F401  (functions/ importable: the admission function builds the input)
+from airbyte_handlers.admission import parse_job_types, start_request
+
 CONNECTION_ID = "b5e2a7c4-3f1d-4e8a-9c6b-1a2d3e4f5a6b"  # the one example connection all events use
 HANDLER_EVENTS = {  # file -> (operationId, stepId in the workflow)
     "create-job.json": ("createJob", "triggerJob"),
@@ -62,7 +65,7 @@ def test_every_event_parses(path):
 
 def test_every_expected_event_exists():
     expected = {"console-input.json", "eventbridge-entry.json", "scheduler-input.json", "execution-stopped.json",
-                *HANDLER_EVENTS}
+                "start-sync-event.json", *HANDLER_EVENTS}
     assert expected <= {p.name for p in EVENTS.glob("*.json")}
 
 
@@ -90,6 +93,7 @@ def test_handler_event_follows_the_contract(name):
     # The workflow's own step says which parameters and body the compiled machine sends.
     step = next(s for s in _workflow()["steps"] if s["stepId"] == step_id)
     assert set(event["parameters"]["path"]) == {p["name"] for p in step.get("parameters", []) if p["in"] == "path"}
+    assert set(event["parameters"]["header"]) == {p["name"] for p in step.get("parameters", []) if p["in"] == "header"}
     if "requestBody" in step:
         assert set(event["body"]) == set(step["requestBody"]["payload"])
         assert event["contentType"] == step["requestBody"]["contentType"]
@@ -101,11 +105,20 @@ def test_console_input_is_a_valid_workflow_input():
     _validate_input(load_json("console-input.json"))
 
 
-def test_scheduler_input_matches_the_template_schedule():
+def _start_sync_events() -> dict:
+    return load_template()["Resources"]["StartSyncFunction"]["Properties"]["Events"]
+
+
+def test_scheduler_input_matches_the_template_schedule_and_starts_a_valid_input():
     payload = load_json("scheduler-input.json")
-    _validate_input(payload)
-    schedule = load_template()["Resources"]["SyncStateMachine"]["Properties"]["Events"]["Schedule"]["Properties"]
-    assert json.loads(schedule["Input"]["Fn::Sub"].replace("${ScheduleConnectionId}", CONNECTION_ID)) == payload
+    template_input = _start_sync_events()["Schedule"]["Properties"]["Input"]["Fn::Sub"]
+    delivered = (template_input.replace("${ScheduleConnectionId}", CONNECTION_ID)
+                 .replace("<aws.scheduler.scheduled-time>", payload["scheduledTime"])
+                 .replace("<aws.scheduler.schedule-arn>", payload["scheduleArn"]))
+    assert json.loads(delivered) == payload
+    request = start_request(payload, ["sync"])
+    _validate_input(request.input)
+    assert request.name.startswith("schedule-")
 
 
 def test_eventbridge_entry_matches_the_rule_and_carries_a_workflow_input():
@@ -114,18 +127,24 @@ def test_eventbridge_entry_matches_the_rule_and_carries_a_workflow_input():
     entry = entries[0]
     assert set(entry) == {"Source", "DetailType", "Detail", "EventBusName"}
     assert entry["EventBusName"] == "default"
-    rule = load_template()["Resources"]["SyncStateMachine"]["Properties"]["Events"]["SyncRequested"]["Properties"]
-    assert _matches(rule["Pattern"], {"source": entry["Source"], "detail-type": entry["DetailType"]})
-    assert rule["InputPath"] == "$.detail"
-    _validate_input(json.loads(entry["Detail"]))  # Detail is a JSON string; it becomes the execution input
+    event = load_json("start-sync-event.json")  # the same request as the rule's target receives it
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+    pattern = _start_sync_events()["SyncRequested"]["Properties"]["Pattern"]
+    pattern = {**pattern, "account": [event["account"]]}  # Ref AWS::AccountId resolved
+    assert _matches(pattern, event)
+    request = start_request(event, parse_job_types("sync"))
+    assert request.name == f"event-{event['id']}"
+    _validate_input(request.input)
 
 
 def test_execution_stopped_event_matches_the_rule():
     event = load_json("execution-stopped.json")
-    pattern = load_template()["Resources"]["ExecutionStoppedFunction"]["Properties"]["Events"]["SyncExecutionStopped"][
+    pattern = load_template()["Resources"]["ExecutionStoppedFunction"]["Properties"]["Events"]["SyncExecutionEnded"][
         "Properties"]["Pattern"]
     machine_arn = event["detail"]["stateMachineArn"]
-    pattern = {**pattern, "detail": {**pattern["detail"], "stateMachineArn": [machine_arn]}}  # Ref resolved
+    pattern = {**pattern, "account": [event["account"]],  # Refs resolved
+               "detail": {**pattern["detail"], "stateMachineArn": [machine_arn]}}
     assert _matches(pattern, event)
     assert event["detail"]["status"] == "ABORTED"
     assert machine_arn.endswith(":stateMachine:airbyte-sync-airbyte-sync")  # stack `airbyte-sync`

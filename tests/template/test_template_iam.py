@@ -6,12 +6,13 @@ import json
 
 from sam_template_support import as_list, policy_statements, resources_of_type
 
-FUNCTIONS = {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"}
+FUNCTIONS = {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"}  # Airbyte callers
 SECRET = {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "AirbyteSecretArn"}}]}  # AWSSecretsManagerGetSecretValuePolicy
 # The only actions allowed on "*": vended-logs delivery has no resource-level permissions.
 LOG_DELIVERY = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
                 "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups"}
+                "logs:DescribeLogGroups", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules", "xray:GetSamplingTargets"}
 
 
 def _roles(translated) -> dict[str, dict]:
@@ -40,13 +41,35 @@ def test_state_machine_may_only_start_and_follow_itself(translated):
     states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
     start = [s for s in states if _actions(s) == {"states:StartExecution"}]
     assert len(start) == 1
-    arn = start[0]["Resource"]["Fn::Sub"]
-    assert arn[0].endswith(":stateMachine:${stateMachineName}")
-    assert arn[1]["stateMachineName"] == {"Fn::Sub": "${AWS::StackName}-airbyte-sync"}
-    # Following a continued execution (.sync:2): only this machine's executions.
+    assert start[0]["Resource"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-airbyte-sync")
+    # Following a continued execution (.sync:2), and a continuation reading its parent: only this machine's.
     follow = [s for s in states if s not in start]
-    assert len(follow) == 1 and _actions(follow[0]) == {"states:DescribeExecution", "states:StopExecution"}
+    assert len(follow) == 1 and _actions(follow[0]) == {"states:DescribeExecution", "states:StopExecution",
+                                                        "states:GetExecutionHistory"}
     assert follow[0]["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
+
+
+def test_start_sync_may_only_start_the_machine(translated):
+    statements = policy_statements(translated["Resources"]["StartSyncFunctionRole"])
+    states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
+    assert [_actions(s) for s in states] == [{"states:StartExecution"}]
+    assert not any(a.startswith(("secretsmanager:", "lambda:")) for s in statements for a in _actions(s)), \
+        "the admission function never talks to Airbyte"
+
+
+def test_roles_services_assume_name_this_stack(translated):
+    """Roles assumed by Step Functions and Scheduler carry aws:SourceAccount and aws:SourceArn (confused deputy)."""
+    checked = set()
+    for name, role in _roles(translated).items():
+        for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+            services = set(as_list(statement["Principal"].get("Service")))
+            if services & {"states.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com"}:
+                condition = statement["Condition"]
+                assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, name
+                assert all(arn["Fn::Sub"].endswith(("-airbyte-sync", "-airbyte-sync:*", "schedule-group/default"))
+                           for arn in condition["ArnLike"]["aws:SourceArn"]), name
+                checked.add(name)
+    assert checked == {"SyncStateMachineRole", "ScheduleRole"}
 
 
 def test_wildcards_only_for_log_delivery(translated):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -40,7 +41,8 @@ def test_parameters(template):
         assert fmt in params["AirbyteSecretArn"]["Description"]
     defaults = {"DeadlineSeconds": 86400, "PollInitialSeconds": 10, "PollElapsedFraction": 0.1, "PollMaxSeconds": 300,
                 "FailOnUnsuccessfulSync": "true", "ScheduleConnectionId": "", "ScheduleExpression": "rate(1 day)",
-                "LogLevel": "INFO"}
+                "LogLevel": "INFO", "MaxDeadlineSeconds": 604800, "MinPollSeconds": 5, "EventJobTypes": "sync",
+                "AllowedConnectionIds": "", "LogRetentionDays": 90}
     assert {k: params[k]["Default"] for k in defaults} == defaults
 
 
@@ -57,11 +59,17 @@ def test_parameter_ranges_match_the_workflow_inputs(template):
         if not name:
             continue
         param = template["Parameters"][name]
-        assert str(param["Default"]).lower() == str(prop["default"]).lower(), name
+        if prop["type"] == "array":  # a comma-separated parameter, substituted as a JSON array's text
+            assert param["Default"] == "" and prop["default"] == [], name
+        else:
+            assert str(param["Default"]).lower() == str(prop["default"]).lower(), name
         if prop["type"] == "boolean":
             assert param["AllowedValues"] == ["true", "false"], name
-        else:
+        elif "minimum" in prop:
             assert (param["MinValue"], param["MaxValue"]) == (prop["minimum"], prop["maximum"]), name
+    # The deployment's bound on deadlines allows at most what the workflow's own schema allows.
+    assert template["Parameters"]["MaxDeadlineSeconds"]["MaxValue"] == inputs["deadlineSeconds"]["maximum"]
+    assert inputs["deadlineSeconds"]["maximum"] < 365 * 86400, "a deadline must end before the execution limit"
 
 
 def test_functions(template):
@@ -77,6 +85,7 @@ def test_functions(template):
         "GetJobFunction": ("airbyte_handlers.get_job.handler", 60),
         "CancelJobFunction": ("airbyte_handlers.cancel_job.handler", 90),
         "ExecutionStoppedFunction": ("airbyte_handlers.execution_stopped.handler", 120),
+        "StartSyncFunction": ("airbyte_handlers.start_sync.handler", 30),
     }
     functions = resources_of_type(template, "AWS::Serverless::Function")
     assert {k: (f["Properties"]["Handler"], f["Properties"]["Timeout"]) for k, f in functions.items()} == expected
@@ -101,8 +110,10 @@ def test_state_machine(template):
     for fn in ("CreateJob", "GetJob", "CancelJob"):
         assert subs[f"{fn}FunctionArn"] == {"Fn::GetAtt": [f"{fn}Function", "Arn"]}
     for param in ("DeadlineSeconds", "PollInitialSeconds", "PollElapsedFraction", "PollMaxSeconds",
-                  "FailOnUnsuccessfulSync"):
+                  "FailOnUnsuccessfulSync", "MaxDeadlineSeconds", "MinPollSeconds"):
         assert subs[param] == {"Ref": param}
+    assert machine["Role"] == {"Fn::GetAtt": ["SyncStateMachineRole", "Arn"]}
+    assert "Events" not in machine, "events and schedules go through StartSyncFunction, which names executions"
 
 
 def test_machine_name_is_spelled_once(template):
@@ -110,41 +121,71 @@ def test_machine_name_is_spelled_once(template):
     res = template["Resources"]
     props = res["SyncStateMachine"]["Properties"]
     name = MACHINE_NAME["Fn::Sub"]
-    policies = props["Policies"]
-    sfn_exec = [p["StepFunctionsExecutionPolicy"] for p in policies if "StepFunctionsExecutionPolicy" in p]
-    assert sfn_exec == [{"StateMachineName": MACHINE_NAME}]
-    assert props["DefinitionSubstitutions"]["StateMachineArn"]["Fn::Sub"].endswith(f":stateMachine:{name}")
+    assert props["Name"] == MACHINE_NAME
+    statements = {s["Sid"]: s for s in res["SyncStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"]}
+    assert statements["ContinueAsNew"]["Resource"]["Fn::Sub"].endswith(f":stateMachine:{name}")
+    assert statements["FollowContinuedExecution"]["Resource"]["Fn::Sub"].endswith(f":execution:{name}:*")
+    trusted = res["SyncStateMachineRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert [arn["Fn::Sub"].split("${AWS::AccountId}:", 1)[1] for arn in trusted["ArnLike"]["aws:SourceArn"]] == [
+        f"stateMachine:{name}", f"execution:{name}:*"]
     stopped = res["ExecutionStoppedFunction"]["Properties"]["Policies"][1]["Statement"][0]
     assert stopped["Resource"]["Fn::Sub"].endswith(f":execution:{name}:*")
-    assert props["Events"]["Schedule"]["Properties"]["Name"] == MACHINE_NAME
+    assert res["StartSyncFunction"]["Properties"]["Events"]["Schedule"]["Properties"]["Name"] == MACHINE_NAME
 
 
-def test_events_on_the_state_machine(template):
-    events = template["Resources"]["SyncStateMachine"]["Properties"]["Events"]
-    rule = events["SyncRequested"]["Properties"]
-    assert rule["Pattern"] == {"source": ["airbyte-sync"], "detail-type": ["Airbyte Sync Requested"]}
-    assert rule["InputPath"] == "$.detail"
-    schedule = events["Schedule"]
+def test_sync_requests_go_through_the_admission_function(template):
+    function = template["Resources"]["StartSyncFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["SYNC_STATE_MACHINE_ARN"] == {"Ref": "SyncStateMachine"}
+    assert function["Environment"]["Variables"]["EVENT_JOB_TYPES"] == {"Fn::Join": [",", {"Ref": "EventJobTypes"}]}
+    rule = function["Events"]["SyncRequested"]["Properties"]
+    assert rule["Pattern"] == {"source": ["airbyte-sync"], "detail-type": ["Airbyte Sync Requested"],
+                               "account": [{"Ref": "AWS::AccountId"}]}
+    assert "InputPath" not in rule and "InputTransformer" not in rule, "the function picks the documented fields"
+    assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["FailedDeliveriesQueue", "Arn"]}}
+    schedule = function["Events"]["Schedule"]
     assert schedule["Type"] == "ScheduleV2"
     assert schedule["Properties"]["State"] == {"Fn::If": ["HasSchedule", "ENABLED", "DISABLED"]}
-    assert schedule["Properties"]["Input"] == {"Fn::Sub": '{"connectionId": "${ScheduleConnectionId}"}'}
+    assert json.loads(schedule["Properties"]["Input"]["Fn::Sub"]) == {
+        "connectionId": "${ScheduleConnectionId}", "scheduledTime": "<aws.scheduler.scheduled-time>",
+        "scheduleArn": "<aws.scheduler.schedule-arn>"}
     assert template["Conditions"]["HasSchedule"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ScheduleConnectionId"}, ""]}]}
+    for name in ("StartSyncFunction", "ExecutionStoppedFunction"):
+        failures = template["Resources"][name]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        assert failures == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedDeliveriesQueue", "Arn"]}}, name
+
+
+def test_dead_letters_are_encrypted_and_alarmed(template):
+    queue = template["Resources"]["FailedDeliveriesQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    alarm = template["Resources"]["FailedDeliveriesAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedDeliveriesQueue", "QueueName"]}}]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+
+
+def test_every_function_logs_to_a_log_group_that_expires(template):
+    for name, function in resources_of_type(template, "AWS::Serverless::Function").items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
 
 
 def test_execution_stopped_rule(template):
-    event = template["Resources"]["ExecutionStoppedFunction"]["Properties"]["Events"]["SyncExecutionStopped"]
+    event = template["Resources"]["ExecutionStoppedFunction"]["Properties"]["Events"]["SyncExecutionEnded"]
     assert event["Type"] == "EventBridgeRule"
     assert event["Properties"]["Pattern"] == {
         "source": ["aws.states"],
         "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [{"Ref": "SyncStateMachine"}]},
+        "account": [{"Ref": "AWS::AccountId"}],
+        "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": [{"Ref": "SyncStateMachine"}]},
     }
 
 
 def test_outputs(template):
     outputs = template["Outputs"]
     for key in ("SyncStateMachineArn", "SyncStateMachineName", "CreateJobFunctionName", "GetJobFunctionName",
-                "CancelJobFunctionName", "ExecutionStoppedFunctionName"):
+                "CancelJobFunctionName", "ExecutionStoppedFunctionName", "StartSyncFunctionName",
+                "FailedDeliveriesQueueUrl", "FailedDeliveriesAlarmName"):
         assert key in outputs
     assert outputs["SyncRequestEventSource"]["Value"] == "airbyte-sync"
     assert outputs["SyncRequestEventDetailType"]["Value"] == "Airbyte Sync Requested"
