@@ -417,7 +417,7 @@ def test_sentinel_secret_and_tokens_never_in_logs_or_errors(emulator, caplog, ca
         client.get_job(job_id)
     texts.append(str(caught.value))
     captured = capsys.readouterr()
-    issued_tokens = list(emulator._tokens)
+    issued_tokens = emulator.issued_tokens
     assert issued_tokens
     for text in texts + [caplog.text, captured.out, captured.err]:
         assert SENTINEL_SECRET not in text

@@ -227,7 +227,7 @@ def test_sentinel_secret_never_in_handler_logs_or_errors(airbyte, handler_logs, 
     captured = capsys.readouterr()
     for text in (handler_logs.text, str(auth_error.value), str(unavailable.value), captured.out, captured.err):
         assert SENTINEL_SECRET not in text
-        for token in airbyte._tokens:
+        for token in airbyte.issued_tokens:
             assert token not in text
     assert "getJob" in str(unavailable.value) and "HTTP 500" in str(unavailable.value)
 

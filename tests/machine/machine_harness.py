@@ -47,9 +47,7 @@ class Harness:
 
     def reset(self) -> None:
         self.emu.clear_faults()
-        with self.emu._lock:
-            self.emu.requests.clear()
-            self.emu.cancelled_job_ids.clear()
+        self.emu.forget_requests()
         self.executions.clear()
         self._invocation_mark = len(self.engine.invocations)
         self._delivery_mark = len(self.engine.deliveries)

@@ -208,17 +208,14 @@ def test_poll_faults_that_never_stop_end_unavailable(h):
 
 # --- 5. credentials ----------------------------------------------------------------------------------------------
 
-def test_token_expiry_mid_poll_is_refreshed_once(h, monkeypatch):
+def test_token_expiry_mid_poll_is_refreshed_once(h):
     connection = h.connection(JobScript.polls("pending", ("running", 4), "succeeded", rows=1, bytes=2))
-    original = h.emu._handle_get_job
 
-    def get_job_then_expire(job_id_text):
-        answer = original(job_id_text)
-        if h.emu.jobs[int(job_id_text)].polls_seen == 2:
+    def expire_after_the_second_poll(request):
+        if h.emu.jobs[request.job_id].polls_seen == 2:
             h.emu.expire_tokens()  # e.g. rotated by an admin, or the server restarted
-        return answer
 
-    monkeypatch.setattr(h.emu, "_handle_get_job", get_job_then_expire)
+    h.emu.on_answer("getJob", expire_after_the_second_poll)  # the harness's reset() clears it
     result = h.run({"connectionId": connection})
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
