@@ -80,7 +80,8 @@ class AirbyteClient:
             params["jobType"] = require_job_type(job_type)
         response = self.transport.call("listJobs", "GET", "/jobs", params=params, budget=budget or self.budget())
         if response.status_code == 403:
-            raise AuthError("Airbyte listJobs answered 403: these credentials may not read this connection's jobs")
+            raise AuthError(f"Airbyte answered 403 to listJobs for connection {params['connectionId']}: the connection "
+                            "does not exist, or these credentials may not use it")
         if not 200 <= (response.status_code or 0) < 300:
             raise self.transport.unexpected("listJobs", response)
         data = response.body.get("data")

@@ -8,7 +8,8 @@ What Airbyte's server does (docs/airbyte-behaviour.md) and what this does about 
 - A job still queued answers a POST with 200 and THAT job: a 200 whose job was already listed before the POST, or
   started before this attempt (clock skew allowed), is adopted, not ours.
 - A 409 state-conflict "Could not fulfill request" means the server stopped waiting for the job id although the
-  sync was signalled: look for the job for a while and take it as ours; any other state-conflict is looked for once.
+  sync was signalled (the same text answers a sync of an inactive connection): look for the job for a while and
+  take it as ours, and only then fail Airbyte.Conflict; any other state-conflict is looked for once.
 - After a POST whose outcome is unknown (timeout, reset, 5xx, 429, unreadable body), look for the job created since
   the attempt began before ever POSTing again.
 - A Step Functions retry of the state (retryCount > 0) first looks for the job an earlier invocation created.
@@ -78,14 +79,14 @@ def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
     def created_since(since: float, window_seconds: float = 0.0) -> dict | None:
         """Our job, created at or after ``since``; looked for again (backing off) until ``window_seconds``."""
         nonlocal listed
-        deadline = retry.monotonic() + window_seconds
-        wait = 2.0
+        waited, wait = 0.0, 2.0
         while True:
             listed = client.list_jobs(connection_id, budget=budget)
             found = newest_created_since(listed, job_type, since)
-            if found is not None or retry.monotonic() + wait > deadline or not budget.allows(wait + 5):
+            if found is not None or waited + wait > window_seconds or not budget.allows(wait + 5):
                 return found
             retry.sleep(wait)
+            waited += wait
             wait = min(wait * 2, 10.0)
 
     # 1. A retry of this state: the job an earlier invocation created is ours.
@@ -173,7 +174,9 @@ def classify(response: ApiResponse, job_type: str, connection_id: str, known_bef
         return response
     message = problem_message(response.body, f"HTTP {status}")
     if status == 409:
-        raise Conflict(f"Airbyte answered 409 {problem_kind(response.body) or 'conflict'}: {message}")
+        raise Conflict(f"Airbyte answered 409 {problem_kind(response.body) or 'conflict'}: {message}. No job of "
+                       f"connection {connection_id} appeared: the connection may be inactive, or Airbyte could not "
+                       "start the job.")
     if status == 422:
         raise Unprocessable(f"Airbyte cannot run this job (422): {message}")
     if status == 403:

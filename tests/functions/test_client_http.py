@@ -181,14 +181,16 @@ def test_a_running_job_of_another_type_is_reported_never_adopted(emulator, runni
     assert emulator.cancelled_job_ids == []
 
 
-def test_409_state_conflict_is_a_conflict_with_airbytes_message(emulator):
+def test_409_state_conflict_is_a_conflict_with_airbytes_message(emulator, recorded_sleeps):
     cid = new_connection_id()
     emulator.add_connection(cid, active=False)
     with pytest.raises(errors.Conflict) as caught:
         make_client(emulator).create_job(cid, "sync")
-    assert "state-conflict" in str(caught.value)
+    assert "state-conflict" in str(caught.value) and "Could not fulfill request" in str(caught.value)
     assert emulator.count("createJob") == 1
-    assert emulator.count("listJobs") == 2, "listed before, and looked once for a job after the 409"
+    # Airbyte answers an inactive connection as it answers a slow create: looked for the job (2+4+8+10+10+10 s).
+    assert emulator.count("listJobs") == 1 + 7  # before the POST; then right away and after each wait
+    assert recorded_sleeps == [2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
 
 
 def test_422_refresh_is_unprocessable_and_not_retried(emulator, recorded_sleeps):
