@@ -33,6 +33,18 @@ DEFAULT_LOOP = LoopPolicy(initial_wait_seconds=5, backoff_rate=2, max_wait_secon
 TASK_RESPONSE = "$states.result.Payload"   # the handler's HTTP response, inside the Task
 JUDGED_RESPONSE = "$states.input"          # the same response, in the Choice after the Task
 RESUME = "$states.input.arazzoResume"
+PARENT = "$states.input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+# Execution-input keys the machine itself writes for a continuation: never workflow inputs.
+RESERVED_INPUTS = ["arazzoResume", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"]
+# Errors of the startExecution call itself (the child did not start, or the call's answer was lost): retried with
+# the same Name and Input, which StartExecution treats as the same execution. Never States.TaskFailed: that is the
+# child's own failure, and retrying it would run the child again.
+CONTINUATION_START_ERRORS = ["StepFunctions.ExecutionLimitExceeded", "StepFunctions.ExecutionLimitExceededException",
+                             "StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException",
+                             "StepFunctions.StepFunctionsException"]
+# The parent is waiting in its continue-as-new Task: its latest events are that Task's (a few per start attempt).
+PARENT_HISTORY_PAGE = 10
+FRESH_LOOP = "{'startedAt': $millis(), 'iteration': 0, 'executionIterations': 0}"
 
 
 def not_reserved(error: str, fallback: str) -> str:
@@ -247,31 +259,83 @@ class WorkflowCompiler:
             defaults = input_rules.defaults(schema)
         except ValueError as error:
             raise CompileError(self.where(self.workflow.location + ("inputs",), str(error)))
-        given = f"($i := $states.input; $type($i) = 'object' ? $sift($i, function($v, $k) {{ $k != 'arazzoResume' }}) : {{}})"
-        assign = {
-            "inputs": expr(f"$merge([{defaults}, {given}])"),
-            "steps": expr(f"$exists({RESUME}) ? {RESUME}.steps : {{}}"),
-            "resume": expr(f"$exists({RESUME}) ? {RESUME} : null"),
-        }
+        excluded = js.literal(RESERVED_INPUTS + self.workflow.fixed_inputs)
+        given = (f"($i := $states.input; $type($i) = 'object' ? "
+                 f"$sift($i, function($v, $k) {{ $not($k in {excluded}) }}) : {{}})")
+        # Steps and loop state start empty: a continuation restores them only once its parent is verified.
+        assign: dict[str, object] = {"inputs": expr(f"$merge([{defaults}, {given}])"), "steps": {}, "resume": None}
         for loop_variable in sorted(set(self.loop_variables.values())):
-            assign[loop_variable] = expr(
-                f"$exists({RESUME}.loops.{loop_variable}) ? $merge([{RESUME}.loops.{loop_variable}, "
-                f"{{'executionIterations': 0}}]) : {{'startedAt': $millis(), 'iteration': 0, 'executionIterations': 0}}")
+            assign[loop_variable] = expr(FRESH_LOOP)
         self.states["Read inputs"] = {"Type": "Pass", "Assign": assign, "Next": "Check inputs"}
 
-        errors = "[" + ", ".join(input_rules.checks(schema)) + "]"
+        errors = "[" + ", ".join(input_rules.checks(schema) + input_rules.fixed_checks(
+            self.workflow.fixed_inputs, "$states.input")) + "]"
         choices = [
             {"Condition": expr("$type($states.input) != 'object'"),
              "Assign": {"inputErrors": ["the execution input must be a JSON object"]}, "Next": "Invalid input"},
             {"Condition": expr(f"$count({errors}) > 0"), "Assign": {"inputErrors": expr(errors)},
              "Next": "Invalid input"},
         ]
-        for wait_state in dict.fromkeys(loop.wait_state for loop in self.loops):
-            choices.append({"Condition": expr(f"$resume.at = {js.literal(wait_state)}"), "Next": wait_state})
+        if self.workflow.input_checks:
+            # Cross-field checks run only once every field is valid (the Choice stops at the first rule that
+            # matches), so they never add noise to a schema error.
+            scope = self.scope(None, None)
+            failed = "[" + ", ".join(f"$not({self.condition(check.criterion, scope)}) ? {self.value(check.message, scope)}"
+                                     for check in self.workflow.input_checks) + "]"
+            choices.append({"Condition": expr(f"$count({failed}) > 0"), "Assign": {"inputErrors": expr(failed)},
+                            "Next": "Invalid input"})
+        wait_states = list(dict.fromkeys(loop.wait_state for loop in self.loops))
+        if wait_states:
+            choices.append({"Condition": expr(f"$exists({RESUME}) and $type({PARENT}) = 'string'"),
+                            "Next": "Verify continuation"})
+        choices.append({"Condition": expr(f"$exists({RESUME})"),
+                        "Assign": {"inputErrors": ["arazzoResume: only a continuation that this state machine "
+                                                   "started may resume (no parent execution in the input)"]},
+                        "Next": "Invalid input"})
         self.states["Check inputs"] = {"Type": "Choice", "Choices": choices,
                                        "Default": self.main_steps[0].step_id}
         self.states["Invalid input"] = {"Type": "Fail", "Error": "Arazzo.InvalidInput",
                                         "Cause": expr("$join($inputErrors, '; ')")}
+        if wait_states:
+            self.add_verify_continuation(wait_states)
+
+    def add_verify_continuation(self, wait_states: list[str]) -> None:
+        """A continuation resumes only what its parent started: the parent's latest startExecution.sync:2
+        TaskScheduled event must name this execution and carry exactly this input (docs/arazzo-extensions.md,
+        "Continue-as-new")."""
+        scheduled = ("$states.result.Events[Type = 'TaskScheduled' and TaskScheduledEventDetails.ResourceType = "
+                     "'states' and TaskScheduledEventDetails.Resource = 'startExecution.sync:2']")
+        parent_start = (f"($s := {scheduled}; $p := $s[Id = $max($s.Id)].TaskScheduledEventDetails.Parameters; "
+                        "$a := $type($p) = 'string' ? $parse($p) : {}; "
+                        "{'name': $a.Name, 'input': ($i := $a.Input; $type($i) = 'string' ? $parse($i) : $i)})")
+        self.states["Verify continuation"] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:getExecutionHistory",
+            "Arguments": {"ExecutionArn": expr(PARENT), "ReverseOrder": True, "MaxResults": PARENT_HISTORY_PAGE,
+                          "IncludeExecutionData": True},
+            "Assign": {"parentStart": expr(parent_start)},
+            "Output": expr("$states.input"),
+            "Catch": [{"ErrorEquals": ["States.ALL"],
+                       "Assign": {"inputErrors": expr("['arazzoResume: the parent execution cannot be read (' & "
+                                                      "$states.errorOutput.Error & ')']")},
+                       "Next": "Invalid input"}],
+            "Next": "Resume continuation",
+        }
+        verified = "$parentStart.name = $states.context.Execution.Name and $parentStart.input = $states.input"
+        restore: dict[str, object] = {"steps": expr(f"$exists({RESUME}.steps) ? {RESUME}.steps : {{}}"),
+                                      "resume": expr(RESUME)}
+        for loop_variable in sorted(set(self.loop_variables.values())):
+            restore[loop_variable] = expr(
+                f"$exists({RESUME}.loops.{loop_variable}) ? $merge([{RESUME}.loops.{loop_variable}, "
+                f"{{'executionIterations': 0}}]) : {FRESH_LOOP}")
+        self.states["Resume continuation"] = {
+            "Type": "Choice",
+            "Choices": [{"Condition": expr(f"{verified} and {RESUME}.at = {js.literal(wait_state)}"),
+                         "Assign": restore, "Next": wait_state} for wait_state in wait_states],
+            "Default": "Continuation refused"}
+        self.states["Continuation refused"] = {
+            "Type": "Fail", "Error": "Arazzo.InvalidInput",
+            "Cause": "arazzoResume: the parent execution did not start this execution with this name and input"}
 
     # -- steps ----------------------------------------------------------------------------------------------------
     def add_step(self, step: Step, index: int) -> None:
@@ -286,6 +350,13 @@ class WorkflowCompiler:
         name = self.state(step.step_id)
         frame = Frame(prefix=f"{name} > ", variables=variable(self.frame.var("wf"), step.step_id) + "_",
                       end=f"{name} done", callers=self.frame.callers + (self.workflow.workflow_id,))
+        if called.input_checks:
+            raise CompileError(self.where(called.location + ("x-inputChecks",), "x-inputChecks are checked for the "
+                                          "workflow being compiled only, not for one that a step runs"))
+        for parameter in step.parameters:
+            if parameter.name in called.fixed_inputs:
+                raise CompileError(self.where(step.location, f"input {parameter.name} of workflow "
+                                              f"{called.workflow_id} is x-fixed: a step may not set it"))
         inner = WorkflowCompiler(self.document, called, self.source_path, frame, self.states)
         if not inner.main_steps:
             raise CompileError(self.where(step.location, f"workflow {called.workflow_id} has no steps"))
@@ -343,6 +414,7 @@ class WorkflowCompiler:
             "Resource": "arn:aws:states:::lambda:invoke",
             "Arguments": {"FunctionName": "${" + function_placeholder(operation.operation_id) + "}",
                           "Payload": payload},
+            **({"TimeoutSeconds": step.timeout_seconds} if step.timeout_seconds else {}),
             "Retry": [{"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6,
                        "BackoffRate": 2, "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}] + step.task_retries,
             "Assign": {self.frame.var("steps"): expr(f"$merge([${self.frame.var('steps')}, "
@@ -395,7 +467,7 @@ class WorkflowCompiler:
     def add_outcome(self, step: Step, index: int) -> None:
         scope = self.scope(step, JUDGED_RESPONSE)
         succeeded = self.all_of(step.success_criteria, scope)
-        rules: list[dict] = []
+        rules: list[dict] = self.fail_when_rules(step, scope)
         for action in step.on_success:
             rules.extend(self.action_rules(step, action, f"({succeeded})", scope))
         if step.on_no_match:
@@ -413,6 +485,21 @@ class WorkflowCompiler:
                 self.states[self.state(step.step_id)]["Next"] = default
             return
         self.states[self.outcome_state(step)] = {"Type": "Choice", "Choices": rules, "Default": default}
+
+    def fail_when_rules(self, step: Step, scope: js.Scope) -> list[dict]:
+        """Step-level x-failWhen: judged before successCriteria and actions; the Fail's Cause is `cause` as JSON."""
+        rules = []
+        for index, rule in enumerate(step.fail_when):
+            fail_state = self.state(f"{step.step_id} failed: {rule.error}")
+            if fail_state in self.states:
+                fail_state += f" ({index + 1})"
+            try:
+                cause = self.value(rule.cause, scope)
+            except js.UnsupportedExpression as error:
+                raise CompileError(self.where(rule.criterion.location, f"x-failWhen cause: {error}"))
+            self.states[fail_state] = {"Type": "Fail", "Error": rule.error, "Cause": expr(f"$string({cause})")}
+            rules.append({"Condition": expr(self.condition(rule.criterion, scope)), "Next": fail_state})
+        return rules
 
     def failure_cause(self, step: Step, scope: js.Scope) -> str:
         """Names the step and the first successCriteria condition that did not hold (no response data: it may
@@ -529,17 +616,32 @@ class WorkflowCompiler:
                   f"'loops': {{{', '.join(f'{js.literal(v)}: ${v}' for v in sorted(set(self.loop_variables.values())))}}}, "
                   f"'generation': ($exists($resume.generation) ? $resume.generation : 0) + 1, "
                   f"'origin': $exists($resume.origin) ? $resume.origin : $states.context.Execution.Name}}")
+        fixed = self.workflow.fixed_inputs
+        # Fixed inputs stay out: the child takes them from its own deployment, and refuses them in its input.
+        inputs = f"$sift($inputs, function($v, $k) {{ $not($k in {js.literal(fixed)}) }})" if fixed else "$inputs"
+        cleanup_state = failed
+        limit = loop.policy.on_limit
+        if limit.cleanup_step_id:
+            # A continuation that failed or was stopped leaves the loop's work unwatched: clean up, best effort.
+            cleanup = self.workflow.step(limit.cleanup_step_id)
+            cleanup_state = f"{loop.prefix} continuation cleanup: {cleanup.step_id}"
+            task = self.task(cleanup, next_state=failed)
+            task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": failed}]
+            self.states[cleanup_state] = task
         self.states[name] = {
             "Type": "Task",
             "Resource": "arn:aws:states:::states:startExecution.sync:2",
             "Arguments": {
                 "StateMachineArn": expr("$states.context.StateMachine.Id"),
                 "Name": expr(f"$substring({resume}.origin, 0, 70) & '-' & $string({resume}.generation)"),
-                "Input": expr(f"$merge([$inputs, {{'arazzoResume': {resume}}}])"),
+                "Input": expr(f"$merge([{inputs}, {{'arazzoResume': {resume}, "
+                              "'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID': $states.context.Execution.Id}])"),
             },
+            "Retry": [{"ErrorEquals": CONTINUATION_START_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 5,
+                       "BackoffRate": 2, "MaxDelaySeconds": 60, "JitterStrategy": "FULL"}],
             "Output": expr("$states.result.Output"),
             "Catch": [{"ErrorEquals": ["States.ALL"],
-                       "Assign": {"continuation": expr("$states.errorOutput")}, "Next": failed}],
+                       "Assign": {"continuation": expr("$states.errorOutput")}, "Next": cleanup_state}],
             "End": True,
         }
         # The continued execution's own error and cause are inside the Cause: its DescribeExecution output, whose

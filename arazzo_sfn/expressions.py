@@ -107,6 +107,8 @@ def parse_expression(text: str) -> Expr:
     root, _, rest = text[1:].partition(".")
     if root not in _NAMED_ROOTS:
         raise ExpressionError(f"unknown runtime expression {text!r}")
+    if text == "$inputs":
+        return NamedRef("inputs", ())  # all the inputs: the context of a criterion over several of them
     if not rest:
         raise ExpressionError(f"{text!r} needs a name after '${root}.'")
     names, _, pointer = rest.partition("#")

@@ -1,7 +1,8 @@
 """Workflow inputs: defaults and checks generated from the inputs JSON Schema, as JSONata.
 
 Defaults come from `default`, or from the deployment when the property names a DefinitionSubstitutions key with
-`x-definitionSubstitution` (the template parameter then supplies the value). Checks cover type, required, enum,
+`x-definitionSubstitution` (the template parameter then supplies the value). A property marked `x-fixed: true`
+keeps that value: an execution input that sets it is refused (`fixed_checks`). Checks cover type, required, enum,
 const, format (uuid, date-time, date, email, uri, int32, int64), numeric and length bounds, pattern and
 additionalProperties: false, for nested objects too. Messages name the field and the rule, never the value (it may
 be sensitive).
@@ -34,7 +35,8 @@ def substitution_placeholder(key: str, schema: dict) -> str:
     """A DefinitionSubstitutions placeholder as a JSONata literal of the property's type."""
     if not re.fullmatch(r"[A-Za-z0-9]+", key):
         raise ValueError(f"x-definitionSubstitution {key!r} must be letters and digits (a CloudFormation name)")
-    if schema.get("type") in ("integer", "number", "boolean"):
+    if schema.get("type") in ("integer", "number", "boolean", "array"):
+        # Inserted raw: the deployment substitutes the value's JSON text (a number, true/false, a JSON array).
         return "${" + key + "}"
     return "'${" + key + "}'"
 
@@ -115,3 +117,9 @@ def checks(schema: dict, value: str = "$inputs", label: str = "") -> list[str]:
 
 def _join(label: str, key: str) -> str:
     return f"{label}.{key}" if label else key
+
+
+def fixed_checks(names: list[str], given: str) -> list[str]:
+    """JSONata messages for `x-fixed` inputs that the execution input (`given`) tries to set."""
+    return [f"($type({given}) = 'object' and $exists($lookup({given}, {literal(key)}))) "
+            f"? {literal(f'{key}: set by the deployment')}" for key in names]

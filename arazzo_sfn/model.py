@@ -11,12 +11,14 @@ from pathlib import Path
 
 from . import conditions as cond
 from .document import DocumentError, Loaded, load
-from .expressions import Expr, ExpressionError, NamedRef, Template, parse_expression, parse_value, references
+from .expressions import (Expr, ExpressionError, MessageRef, NamedRef, Template, parse_expression, parse_value,
+                          references)
 from .openapi import OpenAPISource, Operation, load_source
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 OUTPUT_NAME = re.compile(r"^[a-zA-Z0-9.\-_]+$")
 SUPPORTED_VERSION = re.compile(r"^1\.0\.\d+(-.+)?$")
+MAX_SECONDS = 99999999  # the largest TimeoutSeconds and Wait Seconds Step Functions accepts
 
 
 @dataclass
@@ -107,6 +109,8 @@ class Step:
     location: tuple
     task_retries: list = field(default_factory=list)   # x-retry: extra Step Functions Retry rules for the Task
     error_cleanup: str | None = None                    # x-onError.cleanupStepId: run when the Task fails
+    timeout_seconds: int | None = None                  # x-timeoutSeconds: the Task's TimeoutSeconds
+    fail_when: list = field(default_factory=list)       # x-failWhen: FailWhen rules judged first in the outcome
 
 
 @dataclass
@@ -117,6 +121,14 @@ class FailWhen:
 
 
 @dataclass
+class InputCheck:
+    """x-inputChecks: a criterion over $inputs; when it does not hold, `message` (a string or Template) is reported."""
+
+    criterion: Criterion
+    message: object
+
+
+@dataclass
 class Workflow:
     workflow_id: str
     inputs: dict
@@ -124,6 +136,13 @@ class Workflow:
     outputs: dict[str, object]
     fail_when: list[FailWhen]
     location: tuple
+    input_checks: list[InputCheck] = field(default_factory=list)
+
+    @property
+    def fixed_inputs(self) -> list[str]:
+        """Top-level input properties marked `x-fixed: true`: the deployment's value, never the execution's."""
+        properties = self.inputs.get("properties") if isinstance(self.inputs, dict) else None
+        return [k for k, v in (properties or {}).items() if isinstance(v, dict) and v.get("x-fixed") is True]
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.step_id == step_id)
@@ -251,17 +270,10 @@ class Reader:
         self.step_id = None
         outputs = self.read_outputs(raw.get("outputs"), location + ("outputs",))
         outputs.update(self.read_outputs(raw.get("x-outputs"), location + ("x-outputs",)))
-        fail_when = []
-        for index, rule in enumerate(raw.get("x-failWhen") or []):
-            rule_location = location + ("x-failWhen", index)
-            if not isinstance(rule, dict) or not isinstance(rule.get("error"), str):
-                self.problem(rule_location, "x-failWhen entries need 'condition' and 'error'")
-                continue
-            criterion = self.read_criterion(rule, rule_location)
-            if criterion:
-                fail_when.append(FailWhen(criterion, rule["error"], self.read_object(rule.get("cause") or {},
-                                                                                     rule_location + ("cause",))))
-        workflow = Workflow(workflow_id, inputs, steps, outputs, fail_when, location)
+        fail_when = self.read_fail_when(raw.get("x-failWhen"), location + ("x-failWhen",))
+        self.check_fixed_inputs(inputs, location + ("inputs",))
+        input_checks = self.read_input_checks(raw.get("x-inputChecks"), location + ("x-inputChecks",))
+        workflow = Workflow(workflow_id, inputs, steps, outputs, fail_when, location, input_checks)
         self.check_step_references(workflow)
         return workflow
 
@@ -282,11 +294,91 @@ class Reader:
             for criterion in step.success_criteria + [c for a in step.on_success + step.on_failure
                                                       for c in a.criteria]:
                 found += criterion_expressions(criterion)
+            for rule in step.fail_when:
+                found += criterion_expressions(rule.criterion) + expressions_in(rule.cause)
             check(found, step.location, step.step_id)
         found = expressions_in(workflow.outputs)
         for rule in workflow.fail_when:
             found += criterion_expressions(rule.criterion) + expressions_in(rule.cause)
         check(found, workflow.location + ("outputs",), None)
+
+    def read_fail_when(self, raw: object, location: tuple) -> list[FailWhen]:
+        """x-failWhen (workflow or step): [{condition, context?, type?, error, cause?}]."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-failWhen must be a list of {condition, error, cause}")
+            return []
+        rules = []
+        for index, rule in enumerate(raw):
+            rule_location = location + (index,)
+            if not isinstance(rule, dict) or not isinstance(rule.get("error"), str) or not rule["error"]:
+                self.problem(rule_location, "x-failWhen entries need 'condition' and 'error'")
+                continue
+            if rule["error"].startswith("States."):
+                self.problem(rule_location + ("error",), f"error {rule['error']!r}: a Fail state may not raise a "
+                                                         "'States.' error")
+                continue
+            cause = rule.get("cause") if rule.get("cause") is not None else {}
+            if not isinstance(cause, dict):
+                self.problem(rule_location + ("cause",), "x-failWhen cause must be a mapping of names to values "
+                                                         "or runtime expressions")
+                continue
+            criterion = self.read_criterion(rule, rule_location)
+            if criterion:
+                rules.append(FailWhen(criterion, rule["error"], self.read_object(cause, rule_location + ("cause",))))
+        return rules
+
+    def read_input_checks(self, raw: object, location: tuple) -> list[InputCheck]:
+        """x-inputChecks: [{condition, context?, type?, message}], reading $inputs only."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-inputChecks must be a list of {condition, message}")
+            return []
+        checks = []
+        for index, rule in enumerate(raw):
+            rule_location = location + (index,)
+            if not isinstance(rule, dict) or not isinstance(rule.get("message"), str) or not rule["message"]:
+                self.problem(rule_location, "x-inputChecks entries need 'condition' and 'message'")
+                continue
+            criterion = self.read_criterion(rule, rule_location)
+            message = self.read_value(rule["message"], rule_location + ("message",))
+            if criterion is None or message is None:
+                continue
+            found = criterion_expressions(criterion) + expressions_in(message)
+            others = sorted({_describe(e) for e in found if not (isinstance(e, NamedRef) and e.root == "inputs")})
+            if others:
+                self.problem(rule_location, f"x-inputChecks may read only $inputs, found {', '.join(others)}")
+                continue
+            checks.append(InputCheck(criterion, message))
+        return checks
+
+    def check_fixed_inputs(self, schema: dict, location: tuple) -> None:
+        """x-fixed: true only on a top-level property whose value the deployment supplies."""
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        for key, prop in (properties or {}).items() if isinstance(properties, dict) else ():
+            if not isinstance(prop, dict) or "x-fixed" not in prop:
+                self._no_nested_fixed(prop, location + ("properties", key))
+                continue
+            where = location + ("properties", key, "x-fixed")
+            if not isinstance(prop["x-fixed"], bool):
+                self.problem(where, f"input {key}: x-fixed must be true or false")
+            elif prop["x-fixed"] and "x-definitionSubstitution" not in prop and "default" not in prop:
+                self.problem(where, f"input {key}: x-fixed needs x-definitionSubstitution or default (the value "
+                                    "the deployment fixes)")
+            self._no_nested_fixed(prop, location + ("properties", key), top=True)
+
+    def _no_nested_fixed(self, schema: object, location: tuple, top: bool = False) -> None:
+        if isinstance(schema, dict):
+            for key, value in schema.items():
+                if key == "x-fixed" and not top:
+                    self.problem(location + (key,), "x-fixed applies to top-level input properties only")
+                elif isinstance(value, (dict, list)):
+                    self._no_nested_fixed(value, location + (key,))
+        elif isinstance(schema, list):
+            for index, value in enumerate(schema):
+                self._no_nested_fixed(value, location + (index,))
 
     def resolve_schema(self, schema: object, location: tuple, depth: int = 0) -> dict:
         """Inline `$ref: '#/components/inputs/x'` references of an inputs schema."""
@@ -381,6 +473,14 @@ class Reader:
         step = Step(step_id, operation, workflow_id, parameters, content_type, payload, success_criteria, on_success,
                     on_failure, outputs, on_no_match, bool(raw.get("x-cleanupOnly")), location)
         step.task_retries = self.read_task_retries(raw.get("x-retry"), location + ("x-retry",))
+        step.fail_when = self.read_fail_when(raw.get("x-failWhen"), location + ("x-failWhen",))
+        if "x-timeoutSeconds" in raw:
+            timeout = raw["x-timeoutSeconds"]
+            if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= MAX_SECONDS:
+                self.problem(location + ("x-timeoutSeconds",), f"x-timeoutSeconds must be an integer from 1 to "
+                                                               f"{MAX_SECONDS}, found {timeout!r}")
+            else:
+                step.timeout_seconds = timeout
         on_error = raw.get("x-onError")
         if on_error is not None:
             cleanup = on_error.get("cleanupStepId") if isinstance(on_error, dict) else None
@@ -705,3 +805,12 @@ def criterion_expressions(criterion: Criterion) -> list[Expr]:
 
     walk(criterion.tree)
     return found
+
+
+def _describe(expression: Expr) -> str:
+    """A short name of a runtime expression for messages: $steps.x, $response.body, $statusCode."""
+    if isinstance(expression, NamedRef):
+        return f"${expression.root}" + "".join(f".{name}" for name in expression.path[:1])
+    if isinstance(expression, MessageRef):
+        return f"${expression.message}.{expression.source}"
+    return "$" + type(expression).__name__[:1].lower() + type(expression).__name__[1:]

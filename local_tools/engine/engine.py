@@ -156,6 +156,7 @@ class LocalEngine:
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
         self._undo.append(moto_seams.install_task_client_cache())
         self._undo.append(moto_seams.install_sfn_integration_casing())
+        self._undo.append(moto_seams.install_execution_history_paging())
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:

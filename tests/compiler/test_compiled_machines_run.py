@@ -93,18 +93,21 @@ def test_invalid_input_fails_before_any_call(pets, adopt_machine, given, message
     assert pets.CALLS == []
 
 
-def test_general_workflow_passes_the_asl_validators(tmp_path):
-    """The states this document needs (retry waits, loops, a called workflow inline) are valid ASL."""
+@pytest.mark.parametrize("document_name, workflow_id", [("adopt.arazzo.yml", "adopt"), ("watch.arazzo.yml", "watch")])
+def test_general_workflow_passes_the_asl_validators(tmp_path, document_name, workflow_id):
+    """The states these documents need (retry waits, loops, a called workflow inline, timeouts, x-failWhen, input
+    checks, continuation verification) are valid ASL."""
     import os
     import subprocess
 
     from cfnlint.api import lint_all
 
-    document, _ = read(FIXTURES / "adopt.arazzo.yml")
-    definition = compile_workflow(document, "adopt", "adopt.arazzo.yml")
+    document, _ = read(FIXTURES / document_name)
+    definition = compile_workflow(document, workflow_id, document_name)
     text = json.dumps(definition)
-    for key in ("CreatePet", "GetPet", "PlaceOrder"):
+    for key in ("CreatePet", "GetPet", "PlaceOrder", "ReleasePet"):
         text = text.replace("${%sFunctionArn}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
+    text = text.replace("${AllowedKinds}", "['cat','dog']").replace("${MaxChecks}", "5")
     validator = os.environ.get("ASL_VALIDATOR", ".tools/node_modules/.bin/asl-validator")
     assert Path(validator).exists(), "run `make tools` (make test does) for asl-validator"
     (tmp_path / "adopt.asl.json").write_text(text)

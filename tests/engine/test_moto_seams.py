@@ -318,6 +318,78 @@ def test_sfn_integration_casing_seam_undo_restores_moto(undo_all):
     assert "_normalise_response" not in StateTaskServiceSfn.__dict__
 
 
+def test_sfn_integration_casing_seam_runs_aws_sdk_get_execution_history():
+    """A child reads its parent's latest events through aws-sdk:sfn:getExecutionHistory, in AWS's PascalCase."""
+    from local_tools.engine import LocalEngine
+
+    reader = {"QueryLanguage": "JSONata", "StartAt": "Read", "States": {"Read": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:getExecutionHistory",
+        "Arguments": {"ExecutionArn": "{% $states.input.parent %}", "ReverseOrder": True, "MaxResults": 3,
+                      "IncludeExecutionData": True},
+        "Output": "{% {'ids': $states.result.Events.Id, 'scheduled': $states.result.Events[Type = "
+                  "'TaskScheduled'].TaskScheduledEventDetails} %}",
+        "End": True}}}
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        child = engine.create_state_machine(reader, name="reader")
+        parent = engine.create_state_machine({
+            "QueryLanguage": "JSONata", "StartAt": "Start",
+            "States": {"Start": {
+                "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Arguments": {"StateMachineArn": child, "Name": "reader-run",
+                              "Input": "{% {'parent': $states.context.Execution.Id} %}"},
+                "Output": "{% $states.result.Output %}", "End": True}}}, name="parent")
+        result = engine.run(parent, {})
+    assert result.status == "SUCCEEDED", (
+        "seam StateTaskServiceSfn._normalise_parameters/_normalise_response (aws-sdk): "
+        + str((result.error, result.cause)))
+    ids = result.output["ids"]
+    assert len(ids) == 3 and ids == sorted(ids, reverse=True), ids   # the newest three, newest first
+    scheduled = result.output["scheduled"]
+    assert (scheduled["ResourceType"], scheduled["Resource"]) == ("states", "startExecution.sync:2")
+    assert json.loads(scheduled["Parameters"])["Name"] == "reader-run"
+
+
+def test_sfn_integration_casing_seam_undo_restores_moto_aws_sdk(undo_all):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+        StateTaskServiceAwsSdk,
+    )
+
+    undo = moto_seams.install_sfn_integration_casing()
+    assert "_normalise_parameters" in StateTaskServiceAwsSdk.__dict__
+    undo()
+    assert "_normalise_parameters" not in StateTaskServiceAwsSdk.__dict__
+    assert "_normalise_response" not in StateTaskServiceAwsSdk.__dict__
+
+
+# --- 11. history paging ------------------------------------------------------------------------------------------
+
+def test_execution_history_paging_seam_pages_newest_first():
+    from local_tools.engine import LocalEngine
+
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        machine = engine.create_state_machine({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}})
+        result = engine.run(machine, {})
+        everything = engine.sfn.get_execution_history(executionArn=result.execution_arn)["events"]
+        first = engine.sfn.get_execution_history(executionArn=result.execution_arn, reverseOrder=True, maxResults=2)
+        rest = engine.sfn.get_execution_history(executionArn=result.execution_arn, reverseOrder=True,
+                                                maxResults=100, nextToken=first["nextToken"])
+    assert [e["id"] for e in everything] == sorted(e["id"] for e in everything)
+    assert [e["type"] for e in first["events"]] == ["ExecutionSucceeded", "PassStateExited"]
+    assert first["events"] + rest["events"] == everything[::-1]
+    assert "nextToken" not in rest
+
+
+def test_execution_history_paging_seam_undo_restores_moto(undo_all):
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    before = StepFunctionResponse.__dict__["get_execution_history"]
+    undo = moto_seams.install_execution_history_paging()
+    assert StepFunctionResponse.__dict__["get_execution_history"] is not before
+    undo()
+    assert StepFunctionResponse.__dict__["get_execution_history"] is before
+
+
 # --- loud failures -----------------------------------------------------------------------------------------------
 
 MOVED = [
@@ -347,6 +419,11 @@ MOVED = [
     ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "camel_to_snake_case",
      moto_seams.install_sfn_integration_casing),
+    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+     "StateTaskServiceAwsSdk", moto_seams.install_sfn_integration_casing),
+    ("StepFunctionResponse.get_execution_history", "moto.stepfunctions.responses", "StepFunctionResponse",
+     moto_seams.install_execution_history_paging),
 ]
 
 

@@ -25,7 +25,10 @@ Seams (all process-global while installed: one LocalEngine at a time):
                              (service, region) instead of a new one for every Task (performance only)
  10. startExecution casing  StateTaskServiceSfn._normalise_parameters/_normalise_response -> the Arguments' AWS
                              names (StateMachineArn, Input, Name) to boto's and boto's result back (ExecutionArn,
-                             Output, Status...): moto 5.2.5 ships these as no-ops, so continue-as-new never starts
+                             Output, Status...): moto 5.2.5 ships these as no-ops, so continue-as-new never starts;
+                             the same for StateTaskServiceAwsSdk on the sfn service (aws-sdk:sfn:getExecutionHistory)
+ 11. History paging         StepFunctionResponse.get_execution_history     -> honours reverseOrder, maxResults and
+                             nextToken (moto answers the whole history, oldest first)
 """
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (
@@ -35,6 +38,7 @@ from .clock import (
     install_wait_on_clock,
 )
 from .execution_end import install_execution_ended_hook
+from .execution_history import install_execution_history_paging
 from .jsonata import install_jsonata_evaluator, install_jsonata_parse_once, install_jsonata_string_escaping
 from .lambda_invoke import install_lambda_invoker
 from .sfn_integration import install_sfn_integration_casing
@@ -56,4 +60,5 @@ __all__ = [
     "install_execution_ended_hook",
     "install_task_client_cache",
     "install_sfn_integration_casing",
+    "install_execution_history_paging",
 ]
