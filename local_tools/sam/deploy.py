@@ -305,8 +305,38 @@ class _Resolver:
                 return self._sub(argument)
             if function == "Fn::Join":
                 separator, items = argument
-                return separator.join(self.text(item) for item in items)
+                parts = self.list(items)
+                return separator.join(parts)
+            if function == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.text(when_true if self.condition(condition) else when_false)
         raise ValueError(f"cannot resolve {value!r} locally")
+
+    def list(self, value: Any) -> list[str]:
+        """A list value: a literal list, or Fn::Split of a text (a CommaDelimitedList Ref is its text, split)."""
+        if isinstance(value, dict) and list(value) == ["Fn::Split"]:
+            separator, text = value["Fn::Split"]
+            return self.text(text).split(separator)
+        if isinstance(value, dict) and list(value) == ["Ref"]:
+            return self.text(value).split(",")
+        return [self.text(item) for item in value]
+
+    def condition(self, name_or_expression: Any) -> bool:
+        """A template Condition, evaluated against the parameters (Fn::Equals/Not/And/Or, Condition)."""
+        expression = (self.template.get("Conditions") or {})[name_or_expression] \
+            if isinstance(name_or_expression, str) else name_or_expression
+        (function, argument), = expression.items()
+        if function == "Fn::Equals":
+            return self.text(argument[0]) == self.text(argument[1])
+        if function == "Fn::Not":
+            return not self.condition(argument[0])
+        if function == "Fn::And":
+            return all(self.condition(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self.condition(item) for item in argument)
+        if function == "Condition":
+            return self.condition(argument)
+        raise ValueError(f"cannot evaluate condition {expression!r} locally")
 
     def _sub(self, argument: Any) -> str:
         template, variables = (argument, {}) if isinstance(argument, str) else argument

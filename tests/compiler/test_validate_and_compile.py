@@ -226,13 +226,14 @@ def test_check_fails_with_a_diff_when_the_committed_machine_is_stale(tmp_path, c
 
 
 def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
-    """The product's workflow only adds x- extensions, optional inputs and a cleanup step to the user's seed."""
+    """The product's workflow only adds x- extensions, optional inputs, a step that waits for another type's job and
+    a cleanup step to the user's seed."""
     import yaml
     ours = yaml.safe_load(PRODUCT_WORKFLOW.read_text())["workflows"][0]
     strip = lambda v: {k: strip(x) for k, x in v.items() if not k.startswith("x-")} if isinstance(v, dict) \
         else [strip(x) for x in v] if isinstance(v, list) else v  # noqa: E731
     steps = {s["stepId"]: strip(s) for s in ours["steps"]}
-    assert set(steps) == {"triggerJob", "pollJob", "cancelJob"}
+    assert list(steps) == ["triggerJob", "pollJob", "waitForActiveJob", "cancelJob"]  # the seed's two come first
     poll = steps["pollJob"]
     assert [a["name"] for a in poll["onSuccess"]] == ["stillRunning", "terminal"]
     assert poll["onSuccess"][0]["criteria"][0]["condition"] == \
@@ -240,6 +241,11 @@ def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
     assert poll["outputs"] == {"status": "$response.body#/status", "bytesSynced": "$response.body#/bytesSynced",
                                "rowsSynced": "$response.body#/rowsSynced"}
     assert steps["triggerJob"]["outputs"] == {"jobId": "$response.body#/jobId", "status": "$response.body#/status"}
+    assert steps["triggerJob"]["requestBody"] == {"contentType": "application/json", "payload": {
+        "connectionId": "$inputs.connectionId", "jobType": "$inputs.jobType"}}
+    for seed_step in ("triggerJob", "pollJob"):
+        assert steps[seed_step]["successCriteria"] == [{"condition": "$statusCode == 200"}]
+    assert poll["parameters"] == [{"name": "jobId", "in": "path", "value": "$steps.triggerJob.outputs.jobId"}]
     assert ours["outputs"] == {"jobId": "$steps.triggerJob.outputs.jobId",
                                "finalStatus": "$steps.pollJob.outputs.status",
                                "rowsSynced": "$steps.pollJob.outputs.rowsSynced"}

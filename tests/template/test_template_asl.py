@@ -24,6 +24,9 @@ def _plausible(value, params: dict) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{value['Fn::GetAtt'][0]}-AbC123"
     if isinstance(value, dict) and "Ref" in value:
         return str(params[value["Ref"]]["Default"])
+    if isinstance(value, dict) and "Fn::If" in value:
+        # The template's conditions test parameters against their empty defaults: the "else" branch.
+        return _plausible(value["Fn::If"][2], params)
     if isinstance(value, dict) and "Fn::Sub" in value:
         pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
         return PLACEHOLDER.sub(lambda m: pseudo[m.group(1)], value["Fn::Sub"])
@@ -111,5 +114,11 @@ def test_definition_needs_only_what_the_role_grants(path, translated):
                        for a in as_list(s["Action"])}
             assert {"states:DescribeExecution", "states:StopExecution", "events:PutTargets", "events:PutRule",
                     "events:DescribeRule"} <= actions, "the role cannot follow the continued execution"
+        elif resource == "arn:aws:states:::aws-sdk:sfn:getExecutionHistory":
+            # A continued execution reads its parent's history before it resumes anything.
+            statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                          if "states:GetExecutionHistory" in as_list(s["Action"])]
+            assert statements and all(s["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
+                                      for s in statements), f"{name}: may read only this machine's executions"
         else:
             pytest.fail(f"{name}: integration {resource} has no permission in template.yaml")
