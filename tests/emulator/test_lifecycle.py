@@ -96,9 +96,16 @@ def test_timed_failure(emu, client, clock, connection_id):
     assert client.get_job(job_id).json()["status"] == "failed"
 
 
-def test_scripts_refuse_unknown_statuses():
-    with pytest.raises(ValueError, match="unknown job status 'done'"):
-        JobScript.polls("pending", "done")
+def test_a_status_a_future_server_may_add_is_shown_and_never_terminal(emu, client, connection_id):
+    emu.add_connection(connection_id, script=JobScript.polls("warming-up", "succeeded"))
+    job_id = client.create_job(connection_id).json()["jobId"]
+    assert client.create_job(connection_id).json()["title"] == "try-again-later"  # not an ended job
+    assert [client.get_job(job_id).json()["status"] for _ in range(2)] == ["warming-up", "succeeded"]
+
+
+def test_scripts_refuse_what_cannot_be_a_lifecycle():
+    with pytest.raises(ValueError, match="non-empty text"):
+        JobScript.polls("pending", "")
     with pytest.raises(ValueError, match="terminal status"):
         JobScript.timed(60, final="running")
     timed = JobScript.parse("timed:3600:failed,rows=5,bytes=9")
