@@ -116,6 +116,27 @@ class Harness:
     def token_requests(self) -> int:
         return self.emu.count("createAccessToken")
 
+    def operation_invocations(self) -> list[Any]:
+        """Invocations of the Airbyte operation handlers (createJob, getJob, cancelJob) since the test began."""
+        return [i for i in self.engine.invocations[self._invocation_mark:]
+                if isinstance(i.event, dict) and "operationId" in i.event]
+
+    def cleanups(self) -> list[Any]:
+        """What the ExecutionStopped function answered for executions that ended ABORTED, TIMED_OUT or FAILED."""
+        name = self.stack.functions["ExecutionStoppedFunction"]
+        return [json.loads(i.payload) for i in self.engine.invocations[self._invocation_mark:]
+                if i.function_name == name]
+
+    def wait_for_cleanups(self, count: int, timeout: float = 20.0) -> list[Any]:
+        """The ExecutionStopped function runs asynchronously after an execution ends: wait for its answers."""
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            found = self.cleanups()
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"{len(self.cleanups())} cleanup(s) ran, expected {count}")
+
     def logs(self) -> str:
         """What the handlers logged since the test began."""
         return "".join(i.logs for i in self.engine.invocations[self._invocation_mark:])

@@ -43,14 +43,14 @@ VALID = str(uuid.uuid4())
 ], ids=["empty", "no-connection", "not-uuid", "number-connection", "unknown-jobType", "jobType-5",
         "deadline-too-small", "fail-flag-not-boolean", "list", "string"])
 def test_bad_input_fails_before_any_call(h, execution_input, field):
-    invocations_before = len(h.engine.invocations)
     result = h.run(execution_input)
 
     assert result.status == "FAILED"
     assert result.error == "Arazzo.InvalidInput"
     assert field in result.cause
     assert h.airbyte_calls() == 0, "no HTTP request may reach Airbyte"
-    assert len(h.engine.invocations) == invocations_before, "no handler runs"
+    assert h.operation_invocations() == [], "no Airbyte handler runs"
+    assert [c["reason"] for c in h.wait_for_cleanups(1)] == ["no-job"], "the cleanup of a FAILED execution: no job"
 
 
 def test_bad_input_from_eventbridge_fails_the_same_way(h):
