@@ -10,6 +10,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from local_tools.engine.event_routing import matches
 from sam_template_support import EVENTS, ROOT, WORKFLOW, load_json, load_template
 
 CONNECTION_ID = "b5e2a7c4-3f1d-4e8a-9c6b-1a2d3e4f5a6b"  # the one example connection all events use
@@ -42,17 +43,6 @@ def _openapi_operations() -> dict[str, tuple[str, str]]:
     spec = yaml.safe_load((ROOT / "openapi" / "airbyte-openapi.yml").read_text())
     return {op["operationId"]: (method.upper(), path)
             for path, item in spec["paths"].items() for method, op in item.items() if isinstance(op, dict)}
-
-
-def _matches(pattern: dict, event: dict) -> bool:
-    """EventBridge matching for the patterns used here: value lists and nested objects."""
-    for key, want in pattern.items():
-        if isinstance(want, dict):
-            if not isinstance(event.get(key), dict) or not _matches(want, event[key]):
-                return False
-        elif event.get(key) not in want:
-            return False
-    return True
 
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
@@ -115,7 +105,7 @@ def test_eventbridge_entry_matches_the_rule_and_carries_a_workflow_input():
     assert set(entry) == {"Source", "DetailType", "Detail", "EventBusName"}
     assert entry["EventBusName"] == "default"
     rule = load_template()["Resources"]["SyncStateMachine"]["Properties"]["Events"]["SyncRequested"]["Properties"]
-    assert _matches(rule["Pattern"], {"source": entry["Source"], "detail-type": entry["DetailType"]})
+    assert matches(rule["Pattern"], {"source": entry["Source"], "detail-type": entry["DetailType"]})
     assert rule["InputPath"] == "$.detail"
     _validate_input(json.loads(entry["Detail"]))  # Detail is a JSON string; it becomes the execution input
 
@@ -126,7 +116,7 @@ def test_execution_stopped_event_matches_the_rule():
         "Properties"]["Pattern"]
     machine_arn = event["detail"]["stateMachineArn"]
     pattern = {**pattern, "detail": {**pattern["detail"], "stateMachineArn": [machine_arn]}}  # Ref resolved
-    assert _matches(pattern, event)
+    assert matches(pattern, event)
     assert event["detail"]["status"] == "ABORTED"
     assert machine_arn.endswith(":stateMachine:airbyte-sync-airbyte-sync")  # stack `airbyte-sync`
     assert event["detail"]["executionArn"] in event["resources"]
