@@ -11,9 +11,9 @@ What is real: moto's ASL interpreter (states, Retry/Catch, JSONata, history even
 Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
 in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
 EventBridge events are delivered by the engine (event_routing.py: moto's own pattern matcher, EventBridge's
-target input and delivery; put_events reports the executions a delivery started); an execution that ends emits
-the "Step Functions Execution Status Change" event through the same routing. The engine knows nothing of any product: `sleep_modules` names the
-modules whose sleeps and clocks follow the engine clock.
+target input and delivery; put_events reports the executions a delivery started); an execution that ends
+emits the "Step Functions Execution Status Change" event through the same routing. The engine knows nothing
+of any product: `sleep_modules` names the modules whose sleeps and clocks follow the engine clock.
 """
 from __future__ import annotations
 
