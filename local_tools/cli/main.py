@@ -6,15 +6,25 @@
 
     airbyte-sync run --connection-id UUID --airbyte-url URL [--job-type TYPE] [--fast] [--deadline-seconds N]
                      [--poll-initial-seconds N] [--poll-elapsed-fraction F] [--poll-max-seconds N]
-        The same state machine against any Airbyte API. Credentials come from the environment:
-        AIRBYTE_CLIENT_ID + AIRBYTE_CLIENT_SECRET (application credentials), or AIRBYTE_TOKEN (a bearer token),
-        or none (auth disabled). They go into a local Secrets Manager secret and are never printed.
-        Progress goes to stderr; the last stdout line is one JSON object, e.g.
-        {"status": "SUCCEEDED", "output": {...}} or {"status": "FAILED", "error": "...", "cause": "..."}.
-        Exit status: 0 succeeded, 1 failed (or timed out / aborted), 2 usage error.
+    airbyte-sync run --input FILE|- --airbyte-url URL [--fast]
+        The same state machine against any Airbyte API, started as the console starts it. --input: EXACTLY that
+        file's JSON (any JSON value) is the execution input, nothing added or checked (- reads stdin); or the
+        input is built from the options ({"connectionId", "jobType", ...}); the two forms are exclusive.
 
-Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, Secrets
-Manager) and the Lambda handlers in functions/ run in-process (see local_tools/engine/).
+    airbyte-sync put-events --entries FILE|- --airbyte-url URL [--repeat N] [--fast]
+        Started as EventBridge starts it: `aws events put-events --entries` entries delivered through the
+        template's own rules (see local_tools/cli/put_events.py for the entry format, the local-only `Id` and
+        the output for several executions); follows every execution the deliveries started.
+
+    Credentials (run, put-events) come from the environment: AIRBYTE_CLIENT_ID + AIRBYTE_CLIENT_SECRET
+    (application credentials), or AIRBYTE_TOKEN (a bearer token), or none (auth disabled). They go into a local
+    Secrets Manager secret and are never printed. --fast puts waits on a virtual clock.
+    Progress goes to stderr; the last stdout line is one JSON object, e.g.
+    {"status": "SUCCEEDED", "output": {...}} or {"status": "FAILED", "error": "...", "cause": "..."}.
+    Exit status: 0 succeeded, 1 failed (or timed out / aborted, or nothing started), 2 usage error.
+
+Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, EventBridge,
+Secrets Manager) and the Lambda handlers in functions/ run in-process (see local_tools/engine/).
 """
 from __future__ import annotations
 
@@ -28,14 +38,16 @@ import sys
 import time
 import uuid
 import warnings
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from local_tools.cli import put_events
+from local_tools.cli.progress import execute, hms, result_json, summary_line
+
 TEMPLATE_URL_PATTERN = re.compile(r"^https?://\S+[^/]$")  # template.yaml's AirbyteApiUrl AllowedPattern
-OPERATIONS = ("createJob", "getJob", "cancelJob")  # the handlers whose invocations are progress
-STATUS_CHANGE = "Step Functions Execution Status Change"  # the event the ExecutionStopped function gets
+BUILT_INPUT_OPTIONS = ("connection_id", "job_type", "deadline_seconds", "poll_initial_seconds",
+                       "poll_elapsed_fraction", "poll_max_seconds")  # exclusive with --input
 
 
 # --------------------------------------------------------------------------------------------------- project
@@ -60,121 +72,6 @@ def local_aws() -> None:
         os.environ.pop(variable, None)
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
-
-
-# --------------------------------------------------------------------------------------------------- progress
-
-def hms(seconds: float) -> str:
-    total = max(0, int(round(seconds)))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-
-
-def _epoch(text: Any) -> float | None:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-class Progress:
-    """Turns the engine's handler invocations into one line per Airbyte call, as the execution runs.
-
-    Times come from the state's EnteredTime the machine passes to each handler (context.stateEnteredTime): it is
-    on the engine clock, so on a VirtualClock it shows simulated time, not the instant the line is printed.
-    """
-
-    def __init__(self, engine: Any, started_at: float, out: TextIO):
-        self.engine = engine
-        self.started_at = started_at
-        self.out = out
-        self.seen = 0
-        self.polls = 0
-
-    def update(self) -> None:
-        invocations = self.engine.invocations[self.seen:]  # appended by the execution's thread; a slice is safe
-        self.seen += len(invocations)
-        for invocation in invocations:
-            event = invocation.event if isinstance(invocation.event, dict) else {}
-            operation = event.get("operationId")
-            if operation in OPERATIONS:
-                self._line(operation, event.get("context") or {}, invocation)
-            elif event.get("detail-type") == STATUS_CHANGE:
-                self._cleanup_line(event, invocation)
-
-    def _line(self, operation: str, context: dict, invocation: Any) -> None:
-        entered = _epoch(context.get("stateEnteredTime"))
-        elapsed = "+" + hms(entered - self.started_at) if entered is not None else "+??:??:??"
-        retry = f"  (retry {context['retryCount']})" if context.get("retryCount") else ""
-        detail = self._detail(operation, invocation)
-        if operation == "getJob":
-            self.polls += 1
-            label = f"poll {self.polls:3d}"
-        else:
-            label = {"createJob": "trigger ", "cancelJob": "cancel  "}[operation]
-        print(f"{label}  {elapsed}  {detail}{retry}", file=self.out, flush=True)
-
-    def _cleanup_line(self, event: dict, invocation: Any) -> None:
-        """The template's ExecutionStopped function, run on ABORTED/TIMED_OUT: it cancels the Airbyte job."""
-        stop_millis = (event.get("detail") or {}).get("stopDate")  # engine clock, unlike the event's whole-second time
-        at = stop_millis / 1000 if isinstance(stop_millis, (int, float)) else _epoch(event.get("time"))
-        elapsed = "+" + hms(at - self.started_at) if at is not None else "+??:??:??"
-        try:
-            answer = json.loads(invocation.payload)
-        except (TypeError, ValueError):
-            answer = {}
-        if invocation.errored or not isinstance(answer, dict):
-            detail = "error " + str(answer.get("errorType") if isinstance(answer, dict) else "unknown")
-        elif answer.get("cancelled"):
-            detail = f"job {answer.get('jobId')} cancelled"
-        else:
-            detail = f"nothing to cancel ({answer.get('reason') or answer.get('statusCode')})"
-        print(f"cleanup   {elapsed}  {detail}", file=self.out, flush=True)
-
-    @staticmethod
-    def _detail(operation: str, invocation: Any) -> str:
-        try:
-            payload = json.loads(invocation.payload)
-        except (TypeError, ValueError):
-            payload = None
-        if invocation.errored or not isinstance(payload, dict):
-            error = payload.get("errorType") if isinstance(payload, dict) else None
-            return f"error {error or 'unknown'}"
-        body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
-        text = f"{body.get('status', 'HTTP ' + str(payload.get('statusCode'))):<10}"
-        if operation == "createJob" and body.get("jobId") is not None:
-            text += f"  job {body['jobId']}"
-        elif body.get("rowsSynced"):
-            text += f"  rows {body['rowsSynced']:,}  bytes {body.get('bytesSynced', 0):,}"
-        return text.rstrip()
-
-
-def execute(engine: Any, machine_arn: str, execution_input: dict, name: str, out: TextIO,
-            interval: float = 0.1) -> tuple[Any, Progress]:
-    """Start an execution and print progress until it ends; returns (ExecutionResult, Progress).
-
-    The engine runs the execution in moto's worker thread; this thread only looks every `interval` real
-    seconds (describing more often would take the GIL from the execution).
-    """
-    arn = engine.start_execution(machine_arn, execution_input, name=name)
-    started = engine.sfn.describe_execution(executionArn=arn)["startDate"].timestamp()  # on the engine clock
-    progress = Progress(engine, started, out)
-    try:
-        while engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-            progress.update()
-            time.sleep(interval)
-    except KeyboardInterrupt:  # Ctrl-C stops the execution (ABORTED) and still reports it
-        engine.stop_execution(arn, error="Interrupted", cause="stopped from the command line")
-    result = engine.wait(arn, timeout=30.0)
-    progress.update()  # every invocation is recorded before the execution can end
-    return result, progress
-
-
-def result_json(result: Any) -> dict:
-    if result.status == "SUCCEEDED":
-        return {"status": result.status, "output": result.output}
-    return {"status": result.status, "error": result.error, "cause": result.cause}
 
 
 # ------------------------------------------------------------------------------------------------------- demo
@@ -264,69 +161,136 @@ def airbyte_url(text: str) -> str:
     return url
 
 
-def run(args: argparse.Namespace) -> int:
+def read_input(source: str) -> str:
+    """--input: the JSON text of FILE (or stdin for -), unchanged; ValueError when it is unreadable or not JSON
+    (the console and StartExecution refuse those too)."""
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).read_text()
+        except OSError as error:
+            raise ValueError(f"cannot read --input {source}: {error.strerror}") from None
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"--input {source} is not JSON: {error}") from None
+    return text
+
+
+def built_input(args: argparse.Namespace) -> dict[str, Any]:
+    execution_input: dict[str, Any] = {"connectionId": args.connection_id, "jobType": args.job_type or "sync"}
+    for option, key in (("deadline_seconds", "deadlineSeconds"), ("poll_initial_seconds", "pollInitialSeconds"),
+                        ("poll_elapsed_fraction", "pollElapsedFraction"), ("poll_max_seconds", "pollMaxSeconds")):
+        if getattr(args, option) is not None:
+            execution_input[key] = getattr(args, option)
+    return execution_input
+
+
+def usage_error(command: str, message: str) -> int:
+    """Reported the way argparse reports one: stderr, exit 2, nothing on stdout."""
+    print(f"airbyte-sync {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def with_deployed_product(args: argparse.Namespace, command: str,
+                          body: Callable[[Any, str, Any], int]) -> int:
+    """Deploy template.yaml against --airbyte-url with the environment's credentials, then
+    `body(engine, state_machine_arn, log)`; a broken local engine still answers with one JSON line."""
     try:
         secret_value = credentials_from_env(os.environ)
-    except ValueError as error:  # a usage error, reported the way argparse reports one
-        print(f"airbyte-sync run: error: {error}", file=sys.stderr)
-        return 2
+    except ValueError as error:
+        return usage_error(command, str(error))
 
     from local_tools import product
     from local_tools.clock import RealClock, VirtualClock
 
     root = project_root()
     local_aws()
-    execution_input: dict[str, Any] = {"connectionId": args.connection_id, "jobType": args.job_type}
-    for option, key in (("deadline_seconds", "deadlineSeconds"), ("poll_initial_seconds", "pollInitialSeconds"),
-                        ("poll_elapsed_fraction", "pollElapsedFraction"), ("poll_max_seconds", "pollMaxSeconds")):
-        if getattr(args, option) is not None:
-            execution_input[key] = getattr(args, option)
     clock = VirtualClock() if args.fast else RealClock()
     auth = {"client_id": "client credentials", "token": "bearer token"}.get(next(iter(secret_value), ""), "no auth")
     log = sys.stderr
-
     try:
         with product.engine(clock) as engine:
             stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml")
-            print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits; "
-                  f"input {json.dumps(execution_input)}", file=log, flush=True)
-            result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
-                                       name=f"cli-{uuid.uuid4().hex[:12]}", out=log)
-    except Exception as error:  # the local engine itself broke: still answer with one JSON line
+            print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
+                  file=log, flush=True)
+            return body(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], log)
+    except Exception as error:  # the local engine itself broke
         print(f"airbyte-sync: {type(error).__name__}: {error}", file=log)
         print(json.dumps({"status": "ERROR", "error": type(error).__name__, "cause": str(error)}))
         return 1
 
-    simulated = f", {hms(result.duration_seconds)} on the engine clock" if result.duration_seconds else ""
-    print(f"airbyte-sync: {result.status} after {progress.polls} polls, {result.transitions} transitions"
-          f"{simulated}", file=log, flush=True)
-    print(json.dumps(result_json(result)), flush=True)
-    return 0 if result.status == "SUCCEEDED" else 1
+
+def run(args: argparse.Namespace) -> int:
+    if args.input is not None:
+        given = [f"--{option.replace('_', '-')}" for option in BUILT_INPUT_OPTIONS if getattr(args, option) is not None]
+        if given:
+            return usage_error("run", f"--input is the whole execution input: it excludes {', '.join(given)}")
+        try:
+            execution_input: Any = read_input(args.input)  # the text itself: passed on exactly
+        except ValueError as error:
+            return usage_error("run", str(error))
+        shown = json.dumps(json.loads(execution_input))
+    elif args.connection_id is None:
+        return usage_error("run", "give --input FILE, or --connection-id UUID (with the other input options)")
+    else:
+        execution_input = built_input(args)
+        shown = json.dumps(execution_input)
+
+    def start(engine: Any, machine_arn: str, log: Any) -> int:
+        print(f"airbyte-sync: input {shown}", file=log, flush=True)
+        result, progress = execute(engine, machine_arn, execution_input, name=f"cli-{uuid.uuid4().hex[:12]}", out=log)
+        print(f"airbyte-sync: {summary_line(result, progress)}", file=log, flush=True)
+        print(json.dumps(result_json(result)), flush=True)
+        return 0 if result.status == "SUCCEEDED" else 1
+
+    return with_deployed_product(args, "run", start)
+
+
+def put_events_command(args: argparse.Namespace) -> int:
+    try:
+        entries = put_events.read_and_check(args.entries)
+    except ValueError as error:
+        return usage_error("put-events", str(error))
+    return with_deployed_product(
+        args, "put-events", lambda engine, machine_arn, log: put_events.deliver_and_follow(engine, entries,
+                                                                                             args.repeat, log))
 
 
 # ------------------------------------------------------------------------------------------------------- main
 
+def add_airbyte_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--airbyte-url", required=True, type=airbyte_url,
+                        help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 "
+                             "or http://localhost:8000/api/public/v1")
+    parser.add_argument("--fast", action="store_true",
+                        help="waits on a virtual clock (poll without waiting; for emulators and tests)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbyte-sync", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,run}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,run,put-events}")
     commands.add_parser("demo", help="run the whole product locally against an Airbyte emulator (seconds)")
 
     run_parser = commands.add_parser(
-        "run", help="run the state machine locally against an Airbyte API",
+        "run", help="start the state machine locally against an Airbyte API, as the console does",
         description="Run the state machine (deployed from template.yaml into the local engine) against an Airbyte "
-                    "API. Credentials: AIRBYTE_CLIENT_ID + AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. "
-                    "The last stdout line is the result as JSON; exit 0 succeeded, 1 failed, 2 usage error.")
-    run_parser.add_argument("--connection-id", required=True, help="the Airbyte connection UUID")
-    run_parser.add_argument("--job-type", default="sync", help="sync (default), reset, refresh or clear")
-    run_parser.add_argument("--airbyte-url", required=True, type=airbyte_url,
-                            help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 "
-                                 "or http://localhost:8000/api/public/v1")
-    run_parser.add_argument("--fast", action="store_true",
-                            help="waits on a virtual clock (poll without waiting; for emulators and tests)")
+                    "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
+                    "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
+                    "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
+                    "exit 0 succeeded, 1 failed, 2 usage error.")
+    run_parser.add_argument("--input", metavar="FILE", help="the whole execution input, as the console takes it "
+                                                            "(- for stdin); excludes the options below")
+    run_parser.add_argument("--connection-id", help="the Airbyte connection UUID")
+    run_parser.add_argument("--job-type", help="sync (default), reset, refresh or clear")
+    add_airbyte_options(run_parser)
     run_parser.add_argument("--deadline-seconds", type=int, help="give up (cancel the job) after this long")
     run_parser.add_argument("--poll-initial-seconds", type=int, help="first wait and shortest wait between polls")
     run_parser.add_argument("--poll-elapsed-fraction", type=float, help="each wait >= this fraction of the elapsed")
     run_parser.add_argument("--poll-max-seconds", type=int, help="longest wait between polls")
+
+    put_events.add_parser(commands, add_airbyte_options)
     return parser
 
 
@@ -335,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)
+    if args.command == "put-events":
+        return put_events_command(args)
     return run(args)
 
 

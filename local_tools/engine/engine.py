@@ -10,9 +10,10 @@
 What is real: moto's ASL interpreter (states, Retry/Catch, JSONata, history events), moto's Lambda/Secrets
 Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
 in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
-EventBridge rules are matched by the engine; an execution that ends emits the "Step Functions Execution Status
-Change" event through the same routing. The engine knows nothing of any product: `sleep_modules` names the
-modules whose sleeps and clocks follow the engine clock.
+EventBridge events are delivered by the engine (event_routing.py: moto's own pattern matcher, EventBridge's
+target input and delivery; put_events reports the executions a delivery started); an execution that ends
+emits the "Step Functions Execution Status Change" event through the same routing. The engine knows nothing
+of any product: `sleep_modules` names the modules whose sleeps and clocks follow the engine clock.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ import boto3
 
 from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import seams as moto_seams
-from local_tools.engine.event_routing import matches, target_input
+from local_tools.engine.event_routing import (BusEvent, Delivery, EventRouter, Publication, check_request,
+                                             event_from_entry, make_event)
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 
 LOG = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ _LOCAL_ROLE_POLICY = json.dumps({
                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}],
 })
 
-__all__ = ["LocalEngine", "ExecutionResult", "FunctionSpec", "Delivery", "RealClock", "VirtualClock"]
+__all__ = ["LocalEngine", "ExecutionResult", "FunctionSpec", "Delivery", "BusEvent", "Publication", "RealClock",
+           "VirtualClock"]
 
 
 @dataclass
@@ -70,19 +73,6 @@ class ExecutionResult:
 
 
 @dataclass
-class Delivery:
-    """One event delivered by the engine's EventBridge routing to one rule target."""
-
-    rule: str
-    target_arn: str
-    input: str
-    execution_arn: str | None = None  # when the target is a state machine
-    lambda_payload: Any = None  # when the target is a Lambda function
-    lambda_errored: bool = False
-    error: str | None = None  # a delivery that failed
-
-
-@dataclass
 class _ExecutionRecord:
     waits: list[float] = field(default_factory=list)
     retry_intervals: list[float] = field(default_factory=list)
@@ -105,7 +95,8 @@ class LocalEngine:
         self.region = region
         self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
-        self.deliveries: list[Delivery] = []
+        self.deliveries: list[Delivery] = []  # every EventBridge delivery, in order (event_routing.EventRouter)
+        self.router = EventRouter(self)
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
         self._records_lock = threading.Lock()
@@ -295,66 +286,35 @@ class LocalEngine:
     def _record_retry(self, execution_arn: str | None, seconds: float) -> None:
         self._record(execution_arn).retry_intervals.append(seconds)
 
-    # --- EventBridge ----------------------------------------------------------------------------------------
+    # --- EventBridge (event_routing.py) ---------------------------------------------------------------------
 
-    def put_events(self, entries: Iterable[Mapping[str, Any]]) -> list[str]:
-        """Route PutEvents entries (Source, DetailType, Detail (JSON text or dict), Resources, EventBusName)
-        to the matching rules' targets; returns the ARNs of the executions started."""
-        started = []
-        for entry in entries:
-            detail = entry.get("Detail", "{}")
-            event = self._event(source=entry["Source"], detail_type=entry["DetailType"],
-                                detail=json.loads(detail) if isinstance(detail, str) else dict(detail),
-                                resources=list(entry.get("Resources", [])))
-            deliveries = self.route_event(event, bus=entry.get("EventBusName", "default"))
-            started.extend(delivery.execution_arn for delivery in deliveries if delivery.execution_arn)
-        return started
+    def put_events(self, entries: Iterable[Mapping[str, Any]], timeout: float | None = None) -> list[str]:
+        """PutEvents: each entry (Source, DetailType, Detail (JSON text or a mapping), EventBusName?, Resources?,
+        Time?, and the local-only Id) delivered to the matching rules' targets; returns the ARNs of the executions
+        the deliveries started, directly or through a Lambda target, oldest first. Raises EntryError for an entry
+        PutEvents would refuse."""
+        entries = list(entries)
+        check_request(entries)
+        return self.publish([self.event_from_entry(entry) for entry in entries], timeout=timeout).execution_arns
 
-    def route_event(self, event: dict[str, Any], bus: str = "default") -> list[Delivery]:
-        """Deliver one full event (version/id/detail-type/source/...) to every matching rule target."""
-        deliveries = []
-        for rule in self._rules(bus):
-            if rule.get("State", "ENABLED") != "ENABLED" or not rule.get("EventPattern"):
-                continue  # schedule rules never fire locally
-            if not matches(json.loads(rule["EventPattern"]), event):
-                continue
-            for target in self.events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]:
-                deliveries.append(self._deliver(rule["Name"], target, event))
-        self.deliveries.extend(deliveries)
-        return deliveries
+    def publish(self, events: Iterable[BusEvent], timeout: float | None = None) -> Publication:
+        """Deliver events (e.g. one event_from_entry twice: a redelivery) and wait for every delivery."""
+        return self.router.publish(events, timeout=timeout)
 
-    def _rules(self, bus: str) -> list[dict[str, Any]]:
-        rules, token = [], None
-        while True:
-            page = self.events.list_rules(EventBusName=bus, **({"NextToken": token} if token else {}))
-            rules.extend(page["Rules"])
-            token = page.get("NextToken")
-            if not token:
-                return rules
+    def event_from_entry(self, entry: Mapping[str, Any]) -> BusEvent:
+        """The event EventBridge makes of a PutEvents entry, timed on the engine clock."""
+        return event_from_entry(entry, account=self.account_id, region=self.region, now=self.clock.now())
 
-    def _deliver(self, rule_name: str, target: dict[str, Any], event: dict[str, Any]) -> Delivery:
-        arn = target["Arn"]
-        delivery = Delivery(rule=rule_name, target_arn=arn, input=target_input(target, event))
-        try:
-            if ":states:" in arn and ":stateMachine:" in arn:
-                delivery.execution_arn = self.start_execution(arn, delivery.input)
-            elif ":lambda:" in arn and ":function:" in arn:
-                response = self.lambda_.invoke(FunctionName=arn, Payload=delivery.input.encode())
-                delivery.lambda_errored = "FunctionError" in response
-                delivery.lambda_payload = json.loads(response["Payload"].read() or b"null")
-            else:
-                delivery.error = f"target type not supported by the local engine: {arn}"
-        except Exception as error:  # EventBridge delivery is best-effort: record, don't raise
-            delivery.error = f"{type(error).__name__}: {error}"
-        return delivery
+    def rules_matching(self, event: Mapping[str, Any], bus: str = "default") -> list[dict[str, Any]]:
+        return self.router.rules_matching(event, bus)
+
+    def route_event(self, event: Mapping[str, Any], bus: str = "default") -> list[Delivery]:
+        """Deliver one full event to every matching rule target; Lambda deliveries finish in the background."""
+        return self.router.route_event(event, bus)
 
     def _event(self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> dict[str, Any]:
-        return {
-            "version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
-            "account": self.account_id, "region": self.region, "resources": resources, "detail": detail,
-            "time": datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc)
-            .strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+        return make_event(event_id=str(uuid.uuid4()), source=source, detail_type=detail_type, detail=detail,
+                          resources=resources, account=self.account_id, region=self.region, time=self.clock.now())
 
     # --- executions that end --------------------------------------------------------------------------------
 
@@ -365,7 +325,8 @@ class LocalEngine:
             record.duration_seconds = (execution.stop_date - execution.start_date).total_seconds()
         try:
             if self.emit_status_change_events:
-                self.route_event(self._status_change_event(execution))
+                for delivery in self.route_event(self._status_change_event(execution)):
+                    delivery.wait()  # the cleanup has run when wait() returns
         except Exception as error:  # never break moto's worker thread
             LOG.exception("routing the status change of %s failed", execution.exec_arn)
             self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")

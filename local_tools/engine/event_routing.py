@@ -1,131 +1,393 @@
-"""EventBridge rule matching and target input, for the local engine (moto's put_events cannot route to rules).
+"""EventBridge as the local engine runs it: PutEvents entries become events, moto decides which rules they match,
+and each target gets its input and its delivery the way EventBridge does it (moto's put_events cannot deliver
+to state machine or Lambda targets).
 
-Supported event-pattern syntax: exact values (strings, numbers, booleans, null) in lists, nested objects,
-`prefix`, `suffix`, `equals-ignore-case`, `exists`, `anything-but` (value, list or {prefix}), `numeric`
-(comparisons). Not supported: `wildcard`, `cidr`, `$or`. Target input: `Input`, `InputPath` (dotted JSONPath
-like `$.detail`), `InputTransformer` (InputPathsMap + InputTemplate), or the whole event.
+Entries (`event_from_entry`), checked as PutEvents checks them: Source and DetailType required, Source not
+`aws.*` (NotAuthorizedForSourceException: nobody can forge a Step Functions status change), Detail a JSON object
+(MalformedDetail), at most 10 entries and 256 KiB per request (ValidationException). The event delivered is
+EventBridge's envelope: version, id, detail-type, source, account, time, region, resources, detail.
+`Id` in an entry is a LOCAL-ONLY extension (PutEvents has no such field): it pins the event id, so a test or
+`airbyte-sync put-events` can redeliver one event (EventBridge delivers at least once, a redelivery carries
+the same id).
+
+Matching: moto's own EventPattern (seams/event_patterns.py).
+
+Target input (AWS EventBridge user guide, "Amazon EventBridge input transformation"):
+  Input             the constant text
+  InputPath         the JSONPath's value as JSON (null when it matches nothing: undocumented)
+  InputTransformer  InputPathsMap variables (JSONPath by jsonpath-ng) and the predefined aws.events.rule-arn,
+                    aws.events.rule-name, aws.events.event (the event without detail), aws.events.event.json
+                    (the whole event) and aws.events.event.ingestion-time, placed in InputTemplate:
+                    - outside a JSON string a placeholder becomes the value as JSON (a string gets quotes);
+                    - inside a string it becomes the value's text NOT escaped ("EventBridge doesn't escape values
+                      extracted by Input Path"), objects and arrays with their quotes removed;
+                    - a variable whose path matches nothing "isn't created and won't appear in the output":
+                      its placeholder becomes nothing;
+                    - a `<name>` that is no variable stays as written.
+  (none)            the whole event
+A state machine or Lambda target needs JSON: an input that is not JSON fails the delivery. moto has an
+InputTransformer (moto.events.utils.EventTemplateParser) that breaks these rules ({"a": <s>} with a string s is
+invalid JSON, a missing path stays "<name>", false becomes False), so the engine keeps this one.
+
+Delivery: a state machine target starts an execution (named like EventBridge's, a fresh UUID: a redelivered
+event starts another one); a Lambda target is invoked asynchronously, in its own thread, and a function error
+is retried twice, 60 s and 120 s later on the engine clock (Lambda's defaults for asynchronous invocation).
 """
 from __future__ import annotations
 
+import datetime
 import json
-import operator
 import re
-from typing import Any
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-_MISSING = object()
+from local_tools.engine.seams import event_pattern_matcher
 
+if TYPE_CHECKING:
+    from local_tools.engine.engine import LocalEngine
 
-def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    """Whether `event` matches an EventBridge event `pattern` (both already parsed)."""
-    for key, expected in pattern.items():
-        value = event.get(key, _MISSING) if isinstance(event, dict) else _MISSING
-        if isinstance(expected, dict):
-            if value is _MISSING or not isinstance(value, dict) or not matches(expected, value):
-                return False
-        elif isinstance(expected, list):
-            if not _matches_any(expected, value):
-                return False
-        else:
-            raise ValueError(f"event pattern field {key!r} must be a list or an object, got {expected!r}")
-    return True
-
-
-def _matches_any(conditions: list[Any], value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]  # an array in the event matches if any element does
-    return any(_matches_one(condition, candidate) for condition in conditions for candidate in values)
+ENTRY_FIELDS = ("Source", "DetailType", "Detail", "EventBusName", "Resources", "Time", "TraceHeader")
+LOCAL_ENTRY_FIELDS = ("Id",)  # not PutEvents': pins the event id
+MAX_ENTRIES = 10
+MAX_REQUEST_BYTES = 256 * 1024
+ASYNC_RETRY_DELAYS = (60.0, 120.0)  # Lambda's asynchronous invocation: two retries of a function error
+_ABSENT = object()
 
 
-def _matches_one(condition: Any, value: Any) -> bool:
-    if not isinstance(condition, dict):  # an exact value
-        if value is _MISSING:
-            return False
-        if _is_number(condition) and _is_number(value):
-            return value == condition
-        return type(value) is type(condition) and value == condition
-    (kind, argument), = condition.items()
-    if kind == "exists":
-        return (value is not _MISSING) == bool(argument)
-    if value is _MISSING:
-        return kind == "anything-but"
-    if kind == "prefix":
-        return isinstance(value, str) and _string_test(argument, value, str.startswith)
-    if kind == "suffix":
-        return isinstance(value, str) and _string_test(argument, value, str.endswith)
-    if kind == "equals-ignore-case":
-        return isinstance(value, str) and value.lower() == argument.lower()
-    if kind == "anything-but":
-        if isinstance(argument, list):
-            return value not in argument
-        if isinstance(argument, dict):
-            return not _matches_one(argument, value)
-        return value != argument
-    if kind == "numeric":
-        return _numeric(argument, value)
-    raise ValueError(f"event pattern operator {kind!r} is not supported by the local engine")
+class EntryError(ValueError):
+    """An entry (or request) PutEvents would refuse; `code` is PutEvents' ErrorCode or exception name."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+@dataclass
+class BusEvent:
+    """One event for one bus, as EventBridge delivers it to a rule's target."""
+
+    bus: str
+    event: dict[str, Any]
 
 
-def _string_test(argument: Any, value: str, test: Any) -> bool:
-    if isinstance(argument, dict) and "equals-ignore-case" in argument:
-        return test(value.lower(), argument["equals-ignore-case"].lower())
-    return test(value, argument)
+@dataclass
+class Delivery:
+    """One event delivered to one rule target. Lambda deliveries finish in the background: wait() for them."""
+
+    rule: str
+    target_arn: str
+    event_id: str
+    input: str = ""
+    execution_arn: str | None = None  # when the target is a state machine
+    lambda_payload: Any = None  # when the target is a Lambda function: its last answer
+    lambda_errored: bool = False
+    attempts: int = 0  # Lambda invocations (1 + retries of a function error)
+    error: str | None = None  # a delivery that failed
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
 
 
-_NUMERIC_OPERATORS = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">": operator.gt, ">=": operator.ge}
+@dataclass
+class Publication:
+    """What publishing some events did: every delivery, the events no rule matched, and the executions started
+    while the deliveries ran (by a state machine target, or by a Lambda target calling StartExecution)."""
+
+    deliveries: list[Delivery]
+    unmatched: list[BusEvent]
+    execution_arns: list[str]  # oldest first
 
 
-def _numeric(argument: list[Any], value: Any) -> bool:
-    if not _is_number(value):
-        return False
-    pairs = zip(argument[0::2], argument[1::2])
-    return all(_NUMERIC_OPERATORS[symbol](value, bound) for symbol, bound in pairs)
+# --- entries ---------------------------------------------------------------------------------------------------
+
+def check_request(entries: list[Any]) -> None:
+    """The request-level limits of PutEvents: 1 to 10 entries, 256 KiB in all (AWS's entry-size rule)."""
+    if not 1 <= len(entries) <= MAX_ENTRIES:
+        raise EntryError("ValidationException", f"a PutEvents request carries 1 to {MAX_ENTRIES} entries, "
+                                                f"not {len(entries)}")
+    size = sum(_entry_size(entry) for entry in entries if isinstance(entry, Mapping))
+    if size > MAX_REQUEST_BYTES:
+        raise EntryError("ValidationException", f"Total size of the entries in the request is over the limit "
+                                                f"({size} bytes, at most {MAX_REQUEST_BYTES})")
 
 
-# --- target input ------------------------------------------------------------------------------------------------
+def _entry_size(entry: Mapping[str, Any]) -> int:
+    size = 14 if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        value = entry.get(key)
+        if value is not None:
+            size += len((value if isinstance(value, str) else json.dumps(value)).encode())
+    return size + sum(len(str(resource).encode()) for resource in entry.get("Resources") or [])
+
+
+def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now: float) -> BusEvent:
+    """The event EventBridge makes of one PutEvents entry (Detail: JSON text, or a mapping taken as its JSON)."""
+    if not isinstance(entry, Mapping):
+        raise EntryError("InvalidArgument", f"an entry is an object, not {type(entry).__name__}")
+    unknown = sorted(set(entry) - set(ENTRY_FIELDS) - set(LOCAL_ENTRY_FIELDS))
+    if unknown:
+        raise EntryError("InvalidArgument", f"unknown entry field(s) {unknown}; an entry has "
+                                            f"{', '.join(ENTRY_FIELDS)} (and the local-only Id)")
+    source, detail_type = entry.get("Source"), entry.get("DetailType")
+    for name, value in (("Source", source), ("DetailType", detail_type)):
+        if not isinstance(value, str) or not value:
+            raise EntryError("InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required "
+                                                "argument.")
+    if source.startswith("aws."):
+        raise EntryError("NotAuthorizedForSourceException", f"Not authorized for the source {source!r} "
+                                                            "(aws.* sources are AWS services' own)")
+    detail = _detail(entry.get("Detail"))
+    resources = entry.get("Resources", [])
+    if not isinstance(resources, list) or not all(isinstance(item, str) for item in resources):
+        raise EntryError("InvalidArgument", "Resources is a list of ARNs (strings)")
+    bus = entry.get("EventBusName", "default")
+    if not isinstance(bus, str) or not bus:
+        raise EntryError("InvalidArgument", "EventBusName is a bus name or ARN")
+    event_id = entry.get("Id", str(uuid.uuid4()))
+    if not isinstance(event_id, str) or not event_id:
+        raise EntryError("InvalidArgument", "Id (local-only: the event id) is a non-empty string")
+    moment = _entry_time(entry["Time"]) if entry.get("Time") is not None else now
+    return BusEvent(bus=bus.rsplit("event-bus/", 1)[-1], event=make_event(
+        event_id=event_id, source=source, detail_type=detail_type, detail=detail, resources=list(resources),
+        account=account, region=region, time=moment))
+
+
+def make_event(*, event_id: str, source: str, detail_type: str, detail: Any, resources: list[str], account: str,
+               region: str, time: float) -> dict[str, Any]:
+    """EventBridge's event envelope, in its field order; `time` in whole seconds, as EventBridge writes it."""
+    return {
+        "version": "0", "id": event_id, "detail-type": detail_type, "source": source, "account": account,
+        "time": _iso(time, milliseconds=False), "region": region, "resources": resources, "detail": detail,
+    }
+
+
+def _detail(detail: Any) -> dict[str, Any]:
+    if detail is None:
+        raise EntryError("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.")
+    if isinstance(detail, Mapping):
+        return json.loads(json.dumps(detail))
+    try:
+        parsed = json.loads(detail) if isinstance(detail, str) else None
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise EntryError("MalformedDetail", "Detail is malformed (it must be the JSON text of an object).")
+    return parsed
+
+
+def _entry_time(value: Any) -> float:
+    """Time as the AWS CLI takes it: ISO 8601 text or epoch seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise EntryError("InvalidArgument", f"Time {value!r} is not an ISO 8601 timestamp or epoch seconds") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)).timestamp()
+
+
+def _iso(seconds: float, milliseconds: bool) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond // 1000:03d}Z" if milliseconds else "Z")
+
+
+# --- matching --------------------------------------------------------------------------------------------------
+
+_matcher = None
+
+
+def matches(pattern: str | Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether `event` matches an EventBridge event pattern (its JSON text, or parsed), by moto's matcher."""
+    global _matcher
+    if _matcher is None:
+        _matcher = event_pattern_matcher()
+    return _matcher(pattern if isinstance(pattern, str) else json.dumps(pattern), event)
+
+
+# --- target input ----------------------------------------------------------------------------------------------
 
 def select_path(document: Any, path: str) -> Any:
-    """A dotted JSONPath (`$`, `$.detail`, `$.detail.items[0]`) applied to `document`; None when absent."""
-    if path in ("$", ""):
-        return document
-    if not path.startswith("$."):
-        raise ValueError(f"unsupported JSONPath {path!r} (the local engine supports $.a.b[0])")
-    current = document
-    for name, index in re.findall(r"\.([^.\[\]]+)|\[(\d+)\]", path[1:]):
-        try:
-            current = current[int(index)] if index else current[name]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return current
+    """A JSONPath's value in `document`: one value, a list for a wildcard, _ABSENT when nothing matches."""
+    from jsonpath_ng import parse
+
+    try:
+        found = [match.value for match in parse(path).find(document)]
+    except Exception as error:  # jsonpath-ng raises its own lexer/parser exceptions
+        raise ValueError(f"invalid JSONPath {path!r}: {error}") from None
+    if not found:
+        return _ABSENT
+    return found if "*" in path else found[0]
 
 
-def target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
-    """The JSON text a rule target receives for `event`."""
+def target_input(target: Mapping[str, Any], event: Mapping[str, Any], *, rule_name: str = "", rule_arn: str = "",
+                 ingestion_time: float | None = None) -> str:
+    """The text a rule target receives for `event` (see the module docstring for the rules)."""
     if target.get("Input") is not None:
         return target["Input"]
     if target.get("InputPath"):
-        return json.dumps(select_path(event, target["InputPath"]))
+        value = select_path(event, target["InputPath"])
+        return _json(None if value is _ABSENT else value)
     transformer = target.get("InputTransformer")
-    if transformer:
-        return _apply_input_transformer(transformer, event)
-    return json.dumps(event)
+    if not transformer:
+        return _json(event)
+    variables: dict[str, Any] = {
+        "aws.events.rule-arn": rule_arn, "aws.events.rule-name": rule_name,
+        "aws.events.event": {key: value for key, value in event.items() if key != "detail"},
+        "aws.events.event.json": dict(event),
+        "aws.events.event.ingestion-time": _iso(ingestion_time, milliseconds=True) if ingestion_time else _ABSENT,
+    }
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        variables[name] = select_path(event, path)
+    return render_template(transformer["InputTemplate"], variables)
 
 
-def _apply_input_transformer(transformer: dict[str, Any], event: dict[str, Any]) -> str:
-    values = {name: select_path(event, path) for name, path in (transformer.get("InputPathsMap") or {}).items()}
-    values.setdefault("aws.events.event.json", event)
-    template: str = transformer["InputTemplate"]
+_PLACEHOLDER = re.compile(r"<([^<>\s\"]+)>")
 
-    def replace(match: re.Match) -> str:
-        quoted, name = match.group(1), match.group(2)
-        if name not in values:
-            return match.group(0)
-        value = values[name]
-        if quoted:  # "<name>": the value's text goes inside the quotes
-            text = value if isinstance(value, str) else json.dumps(value)
-            return '"' + json.dumps(text)[1:-1] + '"'
-        return json.dumps(value)
 
-    return re.sub(r'("?)<([A-Za-z0-9_.\-]+)>\1', replace, template)
+def render_template(template: str, variables: Mapping[str, Any]) -> str:
+    """InputTemplate with its placeholders filled; which rule applies depends on being inside a JSON string."""
+    out: list[str] = []
+    in_string, index = False, 0
+    while index < len(template):
+        char = template[index]
+        if in_string and char == "\\":
+            out.append(template[index:index + 2])
+            index += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        elif char == "<":
+            match = _PLACEHOLDER.match(template, index)
+            if match and match.group(1) in variables:
+                value = variables[match.group(1)]
+                out.append("" if value is _ABSENT else _string_text(value) if in_string else _json(value))
+                index = match.end()
+                continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _string_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value  # not escaped, as EventBridge does
+    text = _json(value)
+    return text.replace('"', "") if isinstance(value, (dict, list)) else text
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # EventBridge sends minified JSON
+
+
+# --- delivery --------------------------------------------------------------------------------------------------
+
+class EventRouter:
+    """Delivers events to the rules and targets in the engine's (moto's) EventBridge."""
+
+    def __init__(self, engine: "LocalEngine"):
+        self.engine = engine
+        self._lock = threading.Lock()
+
+    def publish(self, events: Iterable[BusEvent], timeout: float | None = None) -> Publication:
+        """Route each event, wait (real seconds; None: as long as it takes) until every delivery is done, and find
+        the executions started meanwhile by listing executions before and after."""
+        before = self._execution_starts()
+        deliveries, unmatched = [], []
+        for bus_event in events:
+            routed = self.route_event(bus_event.event, bus_event.bus)
+            deliveries.extend(routed)
+            if not routed:
+                unmatched.append(bus_event)
+        give_up_at = None if timeout is None else time.monotonic() + timeout
+        for delivery in deliveries:
+            delivery.wait(None if give_up_at is None else max(0.0, give_up_at - time.monotonic()))
+        after = self._execution_starts()
+        started = sorted((start, arn) for arn, start in after.items() if arn not in before)
+        return Publication(deliveries=deliveries, unmatched=unmatched, execution_arns=[arn for _, arn in started])
+
+    def rules_matching(self, event: Mapping[str, Any], bus: str = "default") -> list[dict[str, Any]]:
+        """The bus's enabled pattern rules `event` matches (schedule rules never fire locally)."""
+        return [rule for rule in self._rules(bus) if rule.get("State", "ENABLED") == "ENABLED"
+                and rule.get("EventPattern") and matches(rule["EventPattern"], event)]
+
+    def route_event(self, event: Mapping[str, Any], bus: str = "default") -> list[Delivery]:
+        deliveries = []
+        for rule in self.rules_matching(event, bus):
+            targets = self.engine.events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
+            deliveries.extend(self._deliver(rule, target, dict(event)) for target in targets)
+        return deliveries
+
+    def _deliver(self, rule: Mapping[str, Any], target: Mapping[str, Any], event: dict[str, Any]) -> Delivery:
+        arn = target["Arn"]
+        delivery = Delivery(rule=rule["Name"], target_arn=arn, event_id=str(event.get("id", "")))
+        with self._lock:
+            self.engine.deliveries.append(delivery)
+        try:
+            delivery.input = target_input(target, event, rule_name=rule["Name"], rule_arn=rule.get("Arn", ""),
+                                          ingestion_time=self.engine.clock.now())
+            json.loads(delivery.input)
+        except ValueError as error:
+            delivery.error = f"the target input is not JSON: {error} (input {delivery.input[:200]!r})"
+            delivery.done.set()
+            return delivery
+        if ":states:" in arn and ":stateMachine:" in arn:
+            try:
+                delivery.execution_arn = self.engine.start_execution(arn, delivery.input, name=str(uuid.uuid4()))
+            except Exception as error:  # EventBridge records a failed delivery; PutEvents still succeeded
+                delivery.error = f"{type(error).__name__}: {error}"
+            delivery.done.set()
+        elif ":lambda:" in arn and ":function:" in arn:
+            threading.Thread(target=self._invoke_async, args=(delivery,), daemon=True,
+                             name=f"event-{delivery.event_id[:8]}").start()
+        else:
+            delivery.error = f"target type not supported by the local engine: {arn}"
+            delivery.done.set()
+        return delivery
+
+    def _invoke_async(self, delivery: Delivery) -> None:
+        try:
+            for delay in (0.0, *ASYNC_RETRY_DELAYS):
+                self.engine.clock.sleep(delay)
+                delivery.attempts += 1
+                response = self.engine.lambda_.invoke(FunctionName=delivery.target_arn,
+                                                      Payload=delivery.input.encode())
+                delivery.lambda_errored = "FunctionError" in response
+                delivery.lambda_payload = json.loads(response["Payload"].read() or b"null")
+                if not delivery.lambda_errored:
+                    break
+        except Exception as error:  # the invocation itself failed (not the function): recorded, never raised
+            delivery.error = f"{type(error).__name__}: {error}"
+        finally:
+            delivery.done.set()
+
+    def _rules(self, bus: str) -> list[dict[str, Any]]:
+        rules, token = [], None
+        while True:
+            page = self.engine.events.list_rules(EventBusName=bus, **({"NextToken": token} if token else {}))
+            rules.extend(page["Rules"])
+            token = page.get("NextToken")
+            if not token:
+                return rules
+
+    def _execution_starts(self) -> dict[str, float]:
+        """Every execution of every state machine -> its start (epoch seconds)."""
+        sfn, starts = self.engine.sfn, {}
+        for machine in _pages(sfn.list_state_machines, "stateMachines"):
+            for execution in _pages(sfn.list_executions, "executions", stateMachineArn=machine["stateMachineArn"]):
+                starts[execution["executionArn"]] = execution["startDate"].timestamp()
+        return starts
+
+
+def _pages(operation: Any, key: str, **arguments: Any) -> list[dict[str, Any]]:
+    items, token = [], None
+    while True:
+        page = operation(**arguments, **({"nextToken": token} if token else {}))
+        items.extend(page[key])
+        token = page.get("nextToken")
+        if not token:
+            return items

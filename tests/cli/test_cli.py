@@ -40,7 +40,7 @@ def runs(emulator_url, bearer_emulator_url):
                   env=clean_env(AIRBYTE_TOKEN=SENTINEL_TOKEN))
     started.start("real time", "run", "--connection-id", QUICK, "--airbyte-url", emulator_url + "/",
                   "--poll-initial-seconds", "1", "--poll-max-seconds", "1", "--deadline-seconds", "120",
-                  env=client_env())
+                  env=client_env(), timed=True)
     yield started
     started.close()
 
@@ -129,7 +129,10 @@ def test_run_without_fast_waits_in_real_time(runs):
     outcome = runs["real time"]
     assert outcome.returncode == 0, outcome.stderr
     assert outcome.result["output"]["rowsSynced"] == 1200
-    assert "real waits" in outcome.stderr
+    # Two 1-second waits between the first and the last poll: a watcher sees those lines come 2 s apart.
+    polls = [(at, line) for at, line in outcome.stderr_arrivals if POLL_LINE.match(line)]
+    assert [POLL_LINE.match(line).group(5) for _, line in polls] == ["pending", "running", "succeeded"]
+    assert polls[-1][0] - polls[0][0] >= 1.8, polls
 
 
 # --- usage errors: exit 2, no result line

@@ -445,3 +445,33 @@ def test_a_changed_signature_fails_loudly(monkeypatch):
     monkeypatch.setattr(WaitFunction, "_wait_interval", lambda self, env, seconds, extra: None)
     with pytest.raises(moto_seams.SeamMoved, match=r"WaitFunction._wait_interval.*takes"):
         moto_seams.install_wait_on_clock(RealClock(), lambda *a: None)
+
+
+# --- 11. Event patterns (read, not patched) ----------------------------------------------------------------------
+
+def test_event_pattern_seam_is_moto_s_matcher():
+    matches = moto_seams.event_pattern_matcher()
+    event = {"source": "airbyte-sync", "detail-type": "Airbyte Sync Requested", "detail": {"jobType": "sync"}}
+    assert matches('{"source": ["airbyte-sync"], "detail": {"jobType": [{"prefix": "sy"}]}}', event) is True, (
+        "seam events.EventPattern: moto's matcher no longer matches")
+    assert matches('{"source": ["airbyte-sync"], "detail": {"jobType": ["reset"]}}', event) is False
+    with pytest.raises(ValueError, match="must be an object or an array"):
+        matches('{"source": "airbyte-sync"}', event)
+
+
+@pytest.mark.parametrize("owner, attribute", [("moto.events.models", "EventPattern"),
+                                              ("moto.events.exceptions", "InvalidEventPatternException")])
+def test_event_pattern_seam_moved_fails_loudly(monkeypatch, owner, attribute):
+    import importlib
+
+    monkeypatch.delattr(importlib.import_module(owner), attribute)
+    with pytest.raises(moto_seams.SeamMoved, match=r"events.EventPattern.*" + moto_seams.PINNED_MOTO_VERSION):
+        moto_seams.event_pattern_matcher()
+
+
+def test_event_pattern_seam_changed_signature_fails_loudly(monkeypatch):
+    from moto.events.models import EventPattern
+
+    monkeypatch.setattr(EventPattern, "matches_event", lambda self, event, strict: True)
+    with pytest.raises(moto_seams.SeamMoved, match=r"events.EventPattern.*takes \[.self., .event., .strict.\]"):
+        moto_seams.event_pattern_matcher()

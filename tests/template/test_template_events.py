@@ -10,6 +10,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from local_tools.engine.event_routing import matches
 from sam_template_support import EVENTS, ROOT, WORKFLOW, load_json, load_template
 
 import functions_on_path  # noqa: F401  (functions/ importable: the admission function builds the input)
@@ -45,17 +46,6 @@ def _openapi_operations() -> dict[str, tuple[str, str]]:
     spec = yaml.safe_load((ROOT / "openapi" / "airbyte-openapi.yml").read_text())
     return {op["operationId"]: (method.upper(), path)
             for path, item in spec["paths"].items() for method, op in item.items() if isinstance(op, dict)}
-
-
-def _matches(pattern: dict, event: dict) -> bool:
-    """EventBridge matching for the patterns used here: value lists and nested objects."""
-    for key, want in pattern.items():
-        if isinstance(want, dict):
-            if not isinstance(event.get(key), dict) or not _matches(want, event[key]):
-                return False
-        elif event.get(key) not in want:
-            return False
-    return True
 
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
@@ -132,7 +122,7 @@ def test_eventbridge_entry_matches_the_rule_and_carries_a_workflow_input():
         entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
     pattern = _start_sync_events()["SyncRequested"]["Properties"]["Pattern"]
     pattern = {**pattern, "account": [event["account"]]}  # Ref AWS::AccountId resolved
-    assert _matches(pattern, event)
+    assert matches(pattern, event)
     request = start_request(event, parse_job_types("sync"))
     assert request.name == f"event-{event['id']}"
     _validate_input(request.input)
@@ -145,7 +135,7 @@ def test_execution_stopped_event_matches_the_rule():
     machine_arn = event["detail"]["stateMachineArn"]
     pattern = {**pattern, "account": [event["account"]],  # Refs resolved
                "detail": {**pattern["detail"], "stateMachineArn": [machine_arn]}}
-    assert _matches(pattern, event)
+    assert matches(pattern, event)
     assert event["detail"]["status"] == "ABORTED"
     assert machine_arn.endswith(":stateMachine:airbyte-sync-airbyte-sync")  # stack `airbyte-sync`
     assert event["detail"]["executionArn"] in event["resources"]

@@ -8,7 +8,6 @@ holds one test per seam: if a moto upgrade moves an internal, that test fails na
 version, instead of the engine misbehaving somewhere downstream.
 
 Seams (all process-global while installed: one LocalEngine at a time):
-Seams (all process-global while installed: one LocalEngine at a time):
   1. JSONata evaluation      moto...asl.jsonata.jsonata._eval_jsonata        -> jsonata-python, $millis/$now on the clock
      1b. parse once          StringJSONata/StringVariableSample._eval_body   -> each expression parsed once,
                              variables passed as bindings (moto splices them in as JSON literals every time)
@@ -29,6 +28,8 @@ Seams (all process-global while installed: one LocalEngine at a time):
                              the same for StateTaskServiceAwsSdk on the sfn service (aws-sdk:sfn:getExecutionHistory)
  11. History paging         StepFunctionResponse.get_execution_history     -> honours reverseOrder, maxResults and
                              nextToken (moto answers the whole history, oldest first)
+ 12. Event patterns (read)  moto.events.models.EventPattern.load/matches_event -> which rules an event matches
+                             (an accessor, nothing patched: the engine routes events itself, moto decides matches)
 """
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (
@@ -37,6 +38,7 @@ from .clock import (
     install_timestamps_on_clock,
     install_wait_on_clock,
 )
+from .event_patterns import event_pattern_matcher
 from .execution_end import install_execution_ended_hook
 from .execution_history import install_execution_history_paging
 from .jsonata import install_jsonata_evaluator, install_jsonata_parse_once, install_jsonata_string_escaping
@@ -61,4 +63,5 @@ __all__ = [
     "install_task_client_cache",
     "install_sfn_integration_casing",
     "install_execution_history_paging",
+    "event_pattern_matcher",
 ]

@@ -1,0 +1,158 @@
+"""What the CLI shows of running executions: one line per Airbyte call while they run, and the result lines."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any, TextIO
+
+OPERATIONS = ("createJob", "getJob", "cancelJob")  # the handlers whose invocations are progress
+STATUS_CHANGE = "Step Functions Execution Status Change"  # the event the ExecutionStopped function gets
+
+
+def hms(seconds: float) -> str:
+    total = max(0, int(round(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def _epoch(text: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def belongs_to(execution_arn: str, candidate: Any) -> bool:
+    """`candidate` is this execution or one it continued in (continue-as-new names it `<name>-1`, `-2`, ...)."""
+    return isinstance(candidate, str) and (candidate == execution_arn or candidate.startswith(execution_arn + "-"))
+
+
+class Progress:
+    """Turns the engine's handler invocations for one execution into one line per Airbyte call, as it runs.
+
+    Times come from the state's EnteredTime the machine passes to each handler (context.stateEnteredTime): it is
+    on the engine clock, so on a VirtualClock it shows simulated time, not the instant the line is printed.
+    `label` prefixes every line (put-events names the execution when it follows several).
+    """
+
+    def __init__(self, engine: Any, execution_arn: str, started_at: float, out: TextIO, label: str = ""):
+        self.engine = engine
+        self.execution_arn = execution_arn
+        self.started_at = started_at
+        self.out = out
+        self.label = label
+        self.seen = 0
+        self.polls = 0
+
+    def update(self) -> None:
+        invocations = self.engine.invocations[self.seen:]  # appended by the execution's thread; a slice is safe
+        self.seen += len(invocations)
+        for invocation in invocations:
+            event = invocation.event if isinstance(invocation.event, dict) else {}
+            operation = event.get("operationId")
+            if operation in OPERATIONS and belongs_to(self.execution_arn,
+                                                      (event.get("context") or {}).get("executionArn")):
+                self._line(operation, event.get("context") or {}, invocation)
+            elif event.get("detail-type") == STATUS_CHANGE and belongs_to(
+                    self.execution_arn, (event.get("detail") or {}).get("executionArn")):
+                self._cleanup_line(event, invocation)
+
+    def _print(self, text: str) -> None:
+        print(f"{self.label}{text}", file=self.out, flush=True)
+
+    def _line(self, operation: str, context: dict, invocation: Any) -> None:
+        entered = _epoch(context.get("stateEnteredTime"))
+        elapsed = "+" + hms(entered - self.started_at) if entered is not None else "+??:??:??"
+        retry = f"  (retry {context['retryCount']})" if context.get("retryCount") else ""
+        detail = self._detail(operation, invocation)
+        if operation == "getJob":
+            self.polls += 1
+            label = f"poll {self.polls:3d}"
+        else:
+            label = {"createJob": "trigger ", "cancelJob": "cancel  "}[operation]
+        self._print(f"{label}  {elapsed}  {detail}{retry}")
+
+    def _cleanup_line(self, event: dict, invocation: Any) -> None:
+        """The template's ExecutionStopped function, run on ABORTED/TIMED_OUT: it cancels the Airbyte job."""
+        stop_millis = (event.get("detail") or {}).get("stopDate")  # engine clock, unlike the event's whole-second time
+        at = stop_millis / 1000 if isinstance(stop_millis, (int, float)) else _epoch(event.get("time"))
+        elapsed = "+" + hms(at - self.started_at) if at is not None else "+??:??:??"
+        try:
+            answer = json.loads(invocation.payload)
+        except (TypeError, ValueError):
+            answer = {}
+        if invocation.errored or not isinstance(answer, dict):
+            detail = "error " + str(answer.get("errorType") if isinstance(answer, dict) else "unknown")
+        elif answer.get("cancelled"):
+            detail = f"job {answer.get('jobId')} cancelled"
+        else:
+            detail = f"nothing to cancel ({answer.get('reason') or answer.get('statusCode')})"
+        self._print(f"cleanup   {elapsed}  {detail}")
+
+    @staticmethod
+    def _detail(operation: str, invocation: Any) -> str:
+        try:
+            payload = json.loads(invocation.payload)
+        except (TypeError, ValueError):
+            payload = None
+        if invocation.errored or not isinstance(payload, dict):
+            error = payload.get("errorType") if isinstance(payload, dict) else None
+            return f"error {error or 'unknown'}"
+        body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+        text = f"{body.get('status', 'HTTP ' + str(payload.get('statusCode'))):<10}"
+        if operation == "createJob" and body.get("jobId") is not None:
+            text += f"  job {body['jobId']}"
+        elif body.get("rowsSynced"):
+            text += f"  rows {body['rowsSynced']:,}  bytes {body.get('bytesSynced', 0):,}"
+        return text.rstrip()
+
+
+def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float = 0.1) -> list[tuple[Any, Progress]]:
+    """Print progress until every execution ended; returns (ExecutionResult, Progress) per execution, in order.
+
+    The engine runs executions in moto's worker threads; this thread only looks every `interval` real seconds
+    (describing more often would take the GIL from the executions). Several executions: each line starts with
+    `[<first 8 characters of the execution's name>] `.
+    """
+    progresses = []
+    for arn in execution_arns:
+        started = engine.sfn.describe_execution(executionArn=arn)["startDate"].timestamp()  # on the engine clock
+        label = f"[{arn.rsplit(':', 1)[-1][:8]}] " if len(execution_arns) > 1 else ""
+        progresses.append(Progress(engine, arn, started, out, label=label))
+    try:
+        while any(engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in execution_arns):
+            for progress in progresses:
+                progress.update()
+            time.sleep(interval)
+    except KeyboardInterrupt:  # Ctrl-C stops the executions (ABORTED) and still reports them
+        for arn in execution_arns:
+            if engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+                engine.stop_execution(arn, error="Interrupted", cause="stopped from the command line")
+    results = []
+    for arn, progress in zip(execution_arns, progresses):
+        result = engine.wait(arn, timeout=30.0)
+        progress.update()  # every invocation is recorded before the execution can end
+        results.append((result, progress))
+    return results
+
+
+def execute(engine: Any, machine_arn: str, execution_input: Any, name: str, out: TextIO,
+            interval: float = 0.1) -> tuple[Any, Progress]:
+    """Start one execution (input: a JSON value, or JSON text passed as is) and follow it."""
+    arn = engine.start_execution(machine_arn, execution_input, name=name)
+    [(result, progress)] = follow(engine, [arn], out, interval)
+    return result, progress
+
+
+def result_json(result: Any) -> dict:
+    """The result line of one execution, as `run` prints it."""
+    if result.status == "SUCCEEDED":
+        return {"status": result.status, "output": result.output}
+    return {"status": result.status, "error": result.error, "cause": result.cause}
+
+
+def summary_line(result: Any, progress: Progress) -> str:
+    simulated = f", {hms(result.duration_seconds)} on the engine clock" if result.duration_seconds else ""
+    return f"{result.status} after {progress.polls} polls, {result.transitions} transitions{simulated}"
