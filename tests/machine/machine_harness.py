@@ -85,7 +85,7 @@ class Harness:
 
     def run_eventbridge(self, connection_id: str, **overrides: Any) -> ExecutionResult:
         """`aws events put-events --entries file://events/eventbridge-entry.json`, pointed at this connection,
-        routed through the template's rule (InputPath $.detail)."""
+        routed through the template's rule to the admission function, which starts the execution."""
         [entry] = json.loads((EVENTS / "eventbridge-entry.json").read_text())
         detail = json.loads(entry["Detail"])
         detail.update(connectionId=connection_id, **overrides)
@@ -94,8 +94,17 @@ class Harness:
         assert len(started) == 1, f"the sync request event started {len(started)} executions"
         self.executions.extend(started)
         result = self.engine.wait(started[0])
-        assert json.loads(result.events[0]["executionStartedEventDetails"]["input"]) == detail
+        # The documented fields of the detail, and the job types events may ask for (the deployment's).
+        allowed = self.stack.parameters["EventJobTypes"].split(",")
+        assert json.loads(result.events[0]["executionStartedEventDetails"]["input"]) == {
+            **detail, "allowedJobTypes": allowed}
         return result
+
+    def put_events(self, *entries: dict) -> list[str]:
+        """PutEvents through the template's rules; the ARNs of the executions the deliveries started."""
+        started = self.engine.put_events(list(entries))
+        self.executions.extend(started)
+        return started
 
     # --- what happened
 

@@ -30,7 +30,7 @@ def test_stopped_execution_cancels_its_job(fresh):
     assert result.status == "ABORTED"
     [delivery] = [d for d in h.engine.deliveries if d.target_arn == h.stack.function_arns["ExecutionStoppedFunction"]]
     assert delivery.error is None and not delivery.lambda_errored, delivery
-    assert delivery.lambda_payload == {"cancelled": True, "jobId": job.job_id, "statusCode": 200}
+    assert delivery.lambda_payload == {"outcome": "cancelled", "jobId": job.job_id, "statusCode": 200}
     assert h.emu.cancelled_job_ids == [job.job_id] and job.status == "cancelled"
     [cancel] = h.cancels()
     assert cancel.path == f"/jobs/{job.job_id}"
@@ -87,7 +87,7 @@ def test_continued_sync_polls_the_same_job_and_the_first_execution_reports(conti
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     [job] = h.emu.jobs.values()
     assert result.output == {"jobId": job.job_id, "finalStatus": "succeeded", "rowsSynced": 99, "bytesSynced": 999,
-                             "attached": False}
+                             "attached": False, "waitedForJobId": None}
     assert h.posts() == 1, "a continued execution never triggers another sync"
     assert {r.path for r in h.polls()} == {f"/jobs/{job.job_id}"}
     executions = wait_all_ended(h)
