@@ -84,6 +84,15 @@ class Credentials:
         for issued in self.tokens.values():
             issued.revoked = True
 
+    def rotate(self, client_secret: str | None = None, token: str | None = None, password: str | None = None) -> None:
+        """Replace the secret values an administrator rotated; the old ones are refused from now on."""
+        if client_secret is not None:
+            self._client_secret = client_secret
+        if token is not None:
+            self._static_token = token
+        if password is not None:
+            self._password = password
+
     def issue(self, body: Any, content_type: str, request_uri: str) -> Answer:
         """The token endpoint's answer to one request (``body`` already parsed from JSON or a form)."""
         kind = media_type(content_type)

@@ -140,6 +140,13 @@ class AirbyteEmulator:
         with self._lock:
             self._credentials.expire_all()
 
+    def rotate_credentials(self, *, client_secret: str | None = None, token: str | None = None,
+                           password: str | None = None) -> None:
+        """An administrator rotated the credentials: the old values are refused from now on (access tokens
+        already issued stay valid until they expire, as on the server)."""
+        with self._lock:
+            self._credentials.rotate(client_secret=client_secret, token=token, password=password)
+
     def forget_requests(self) -> None:
         """Start the request records and the cancelled job ids afresh (between scenarios on one emulator)."""
         with self._lock:
