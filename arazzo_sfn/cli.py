@@ -19,12 +19,14 @@ from pathlib import Path
 from .compiler import CompileError, compile_workflow, to_json
 from .model import read
 
+SOURCE_ROOT_HELP = ("the folder every sourceDescription must lie in (default: the parent of the document's folder, "
+                    "so arazzo/x.yml may name ../openapi/y.yml)")
 COMMENT_SOURCE = re.compile(r"^Compiled by arazzo-sfn from (?P<source>\S+) \(workflow (?P<workflow>[^)]+)\)")
 
 
-def compile_file(path: Path, workflow_id: str | None, root: Path) -> str:
+def compile_file(path: Path, workflow_id: str | None, root: Path, source_root: Path | None = None) -> str:
     """The ASL text of one workflow; raises CompileError listing every validation problem."""
-    document, problems = read(path)
+    document, problems = read(path, source_root)
     if problems:
         raise CompileError("\n".join(str(p) for p in problems))
     try:
@@ -36,7 +38,7 @@ def compile_file(path: Path, workflow_id: str | None, root: Path) -> str:
 
 def command_compile(args: argparse.Namespace) -> int:
     try:
-        text = compile_file(Path(args.file), args.workflow, Path.cwd())
+        text = compile_file(Path(args.file), args.workflow, Path.cwd(), _source_root(args))
     except CompileError as error:
         print(error, file=sys.stderr)
         return 1
@@ -47,8 +49,12 @@ def command_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_root(args: argparse.Namespace) -> Path | None:
+    return Path(args.source_root) if args.source_root else None
+
+
 def command_validate(args: argparse.Namespace) -> int:
-    document, problems = read(args.file)
+    document, problems = read(args.file, _source_root(args))
     for problem in problems:
         print(problem)
     if problems:
@@ -101,7 +107,7 @@ def command_corpus(args: argparse.Namespace) -> int:
     for path in sorted(Path(args.directory).rglob("*")):
         if path.suffix not in (".yml", ".yaml", ".json") or not path.is_file() or not _is_arazzo(path):
             continue
-        document, problems = read(path)
+        document, problems = read(path, _source_root(args))
         if document is None or (problems and not document.workflows):
             failed += 1
             print(f"INVALID   {path}: {problems[0] if problems else 'unreadable'}")
@@ -121,7 +127,7 @@ def command_corpus(args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"ERROR     {path} {workflow.workflow_id}: {error}")
     print(f"{compiled} compiled, {failed} not compiled, {compiled + failed} workflows")
-    return 0
+    return 1 if failed else 0
 
 
 def mermaid(definition: dict) -> str:
@@ -154,7 +160,7 @@ def command_diagram(args: argparse.Namespace) -> int:
 def _is_arazzo(path: Path) -> bool:
     with path.open(encoding="utf-8", errors="replace") as handle:
         head = handle.read(4096)
-    return bool(re.search(r"""^\s*["']?arazzo["']?\s*:""", head, re.MULTILINE))
+    return bool(re.search(r"""^\s*\{?\s*["']?arazzo["']?\s*:""", head, re.MULTILINE))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,15 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--workflow", help="workflowId (required when the document has several)")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("--source-root", help=SOURCE_ROOT_HELP)
     p.set_defaults(run=command_compile)
     p = commands.add_parser("validate", help="check an Arazzo document and print every problem")
     p.add_argument("file")
+    p.add_argument("--source-root", help=SOURCE_ROOT_HELP)
     p.set_defaults(run=command_validate)
     p = commands.add_parser("check", help="fail when a committed statemachine/*.asl.json is stale")
     p.add_argument("--root", default=os.getcwd())
     p.set_defaults(run=command_check)
     p = commands.add_parser("corpus", help="compile every Arazzo workflow under a directory")
     p.add_argument("directory")
+    p.add_argument("--source-root", help=SOURCE_ROOT_HELP + " (default: each document's folder's parent)")
     p.set_defaults(run=command_corpus)
     p = commands.add_parser("diagram", help="print a Mermaid flowchart of a compiled state machine")
     p.add_argument("file")

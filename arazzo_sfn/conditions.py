@@ -22,6 +22,11 @@ class ConditionError(ValueError):
     """A condition this compiler cannot parse; the message says where."""
 
 
+# Bounds on untrusted conditions: the parser recurses once per nesting level.
+MAX_CONDITION_LENGTH = 4096
+MAX_NESTING = 32
+
+
 # ---- the tree ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -199,6 +204,7 @@ class _Parser:
         self.position = 0
         self.allow_query = allow_query
         self.filter_depth = 0
+        self.nesting = 0
 
     # helpers
     def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
@@ -222,7 +228,8 @@ class _Parser:
     def fail(self, message: str) -> ConditionError:
         token = self.peek()
         where = f" at column {token[2] + 1}" if token else " at the end"
-        return ConditionError(f"{message}{where} in {self.text!r}")
+        shown = self.text if len(self.text) <= 120 else self.text[:100] + "..."
+        return ConditionError(f"{message}{where} in {shown!r}")
 
     # grammar
     def parse(self) -> Node:
@@ -232,11 +239,18 @@ class _Parser:
         return node
 
     def parse_or(self) -> Node:
+        self.enter()
         items = [self.parse_and()]
         while self.at("||"):
             self.take()
             items.append(self.parse_and())
+        self.nesting -= 1
         return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.fail(f"more than {MAX_NESTING} levels of nesting")
 
     def parse_and(self) -> Node:
         items = [self.parse_unary()]
@@ -248,7 +262,10 @@ class _Parser:
     def parse_unary(self) -> Node:
         if self.at("!"):
             self.take()
-            return Not(self.parse_unary())
+            self.enter()
+            operand = self.parse_unary()
+            self.nesting -= 1
+            return Not(operand)
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -419,6 +436,8 @@ def parse_regex(pattern: str) -> Node:
 def parse_criterion(condition: str, kind: str) -> Node:
     if not isinstance(condition, str) or not condition.strip():
         raise ConditionError("condition must be a non-empty string")
+    if len(condition) > MAX_CONDITION_LENGTH:
+        raise ConditionError(f"condition longer than {MAX_CONDITION_LENGTH} characters")
     if kind == "simple":
         return parse_simple(condition)
     if kind == "jsonpath":

@@ -167,8 +167,9 @@ def parse_values(value: object) -> object:
 
 
 class Reader:
-    def __init__(self, loaded: Loaded):
+    def __init__(self, loaded: Loaded, source_root: Path | None = None):
         self.loaded = loaded
+        self.source_root = source_root
         self.problems: list[Problem] = []
         self.workflow_id: str | None = None
         self.step_id: str | None = None
@@ -230,9 +231,11 @@ class Reader:
                 # Arazzo-type sources hold workflows to call; this compiler runs steps that call operations.
                 continue
             try:
-                self.sources[name] = load_source(self.loaded.path, name, source["url"])
+                self.sources[name] = load_source(self.loaded.path, name, source["url"], self.source_root)
             except DocumentError as error:
-                self.problem(location + ("url",), str(error))
+                # The source's own file and line when it is the source that is wrong; else the url's line here.
+                own = error.path == str(self.loaded.path)
+                self.problem(location + ("url",), error.message if own else str(error))
 
     # -- workflow -------------------------------------------------------------------------------------------------
     def read_workflow(self, raw: object, location: tuple) -> Workflow | None:
@@ -674,7 +677,8 @@ class Reader:
         try:
             tree = cond.parse_criterion(raw["condition"], kind)
         except (cond.ConditionError, ExpressionError) as error:
-            self.problem(location + ("condition",), f"condition {raw['condition']!r}: {error}")
+            shown = raw["condition"] if len(raw["condition"]) <= 120 else raw["condition"][:100] + "..."
+            self.problem(location + ("condition",), f"condition {shown!r}: {error}")
             return None
         return Criterion(raw["condition"], kind, context, tree, location)
 
@@ -769,13 +773,15 @@ class Reader:
         return policy
 
 
-def read(path: str | Path) -> tuple[Document | None, list[Problem]]:
-    """Read and check an Arazzo document: the model (None when unreadable) and every problem found."""
+def read(path: str | Path, source_root: Path | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read and check an Arazzo document: the model (None when unreadable) and every problem found.
+
+    Source descriptions must lie under `source_root` (default: the document's folder's parent)."""
     try:
         loaded = load(path)
     except DocumentError as error:
-        return None, [Problem(str(path), None, None, None, str(error))]
-    reader = Reader(loaded)
+        return None, [Problem(error.path, error.line, None, None, error.message)]
+    reader = Reader(loaded, source_root)
     document = reader.read()
     return document, reader.problems
 
