@@ -1,11 +1,12 @@
 """arazzo-sfn: compile, validate and drift-check Arazzo workflows compiled to Step Functions.
 
-    arazzo-sfn compile ARAZZO_FILE [--workflow ID] [-o OUT]
-    arazzo-sfn validate ARAZZO_FILE
-    arazzo-sfn check [--root DIR]           committed statemachine/*.asl.json == what their sources compile to
-    arazzo-sfn corpus DIR                   compile every workflow of every Arazzo document under DIR
-    arazzo-sfn diagram ASL_FILE             a Mermaid flowchart of a compiled state machine
+arazzo-sfn compile ARAZZO_FILE [--workflow ID] [-o OUT]
+arazzo-sfn validate ARAZZO_FILE
+arazzo-sfn check [--root DIR]           committed statemachine/*.asl.json == what their sources compile to
+arazzo-sfn corpus DIR                   compile every workflow of every Arazzo document under DIR
+arazzo-sfn diagram ASL_FILE             a Mermaid flowchart of a compiled state machine
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,24 +17,39 @@ import re
 import sys
 from pathlib import Path
 
-from .compiler import CompileError, compile_workflow, to_json
-from .model import read
+from . import jsonata as js
+from . import translate as tr
+from .check import Checker, validate
+from .lower import CompileError, lower
+from .model import Document
+from .reader import read
 
-SOURCE_ROOT_HELP = ("the folder every sourceDescription must lie in (default: the parent of the document's folder, "
-                    "so arazzo/x.yml may name ../openapi/y.yml)")
+SOURCE_ROOT_HELP = (
+    "the folder every sourceDescription must lie in (default: the parent of the document's folder, "
+    "so arazzo/x.yml may name ../openapi/y.yml)"
+)
 COMMENT_SOURCE = re.compile(r"^Compiled by arazzo-sfn from (?P<source>\S+) \(workflow (?P<workflow>[^)]+)\)")
 
 
 def compile_file(path: Path, workflow_id: str | None, root: Path, source_root: Path | None = None) -> str:
-    """The ASL text of one workflow; raises CompileError listing every validation problem."""
-    document, problems = read(path, source_root)
-    if problems:
+    """The ASL text of one workflow; raises CompileError listing every validation problem (exactly what
+    `validate` reports)."""
+    document, problems = validate(path, source_root)
+    if problems or document is None:
         raise CompileError("\n".join(str(p) for p in problems))
     try:
         shown = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         shown = path.as_posix()
-    return to_json(compile_workflow(document, workflow_id, shown))
+    return compile_document(document, workflow_id, shown)
+
+
+def compile_document(document: Document, workflow_id: str | None, shown: str) -> str:
+    """The ASL text of one workflow of a validated document."""
+    try:
+        return lower(document, workflow_id, shown).to_json()
+    except (tr.UnsupportedExpression, js.UnsupportedName) as error:  # a gap in check.py: still a named error
+        raise CompileError(f"{shown}: {error}") from None
 
 
 def command_compile(args: argparse.Namespace) -> int:
@@ -54,10 +70,10 @@ def _source_root(args: argparse.Namespace) -> Path | None:
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    document, problems = read(args.file, _source_root(args))
+    document, problems = validate(args.file, _source_root(args))
     for problem in problems:
         print(problem)
-    if problems:
+    if problems or document is None:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
     names = ", ".join(w.workflow_id for w in document.workflows)
@@ -94,8 +110,11 @@ def command_check(args: argparse.Namespace) -> int:
         if expected != text:
             stale += 1
             print(f"{path} differs from what {match['source']} compiles to (run `make compile`):")
-            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), expected.splitlines(True),
-                                                       f"{path} (committed)", f"{path} (compiled)", n=2))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(True), expected.splitlines(True), f"{path} (committed)", f"{path} (compiled)", n=2
+                )
+            )
         else:
             print(f"{path}: up to date")
     return 1 if stale else 0
@@ -114,13 +133,17 @@ def command_corpus(args: argparse.Namespace) -> int:
             continue
         for workflow in document.workflows:
             own = [p for p in problems if p.workflow_id in (workflow.workflow_id, None)]
+            if not own:
+                own = Checker(document).run([workflow])
             if own:
                 failed += 1
-                print(f"INVALID   {path} {workflow.workflow_id}: {own[0].message}"
-                      + (f" (+{len(own) - 1} more)" if len(own) > 1 else ""))
+                print(
+                    f"INVALID   {path} {workflow.workflow_id}: {own[0].message}"
+                    + (f" (+{len(own) - 1} more)" if len(own) > 1 else "")
+                )
                 continue
             try:
-                compile_workflow(document, workflow.workflow_id, path.as_posix())
+                compile_document(document, workflow.workflow_id, path.as_posix())
                 compiled += 1
                 print(f"COMPILED  {path} {workflow.workflow_id}")
             except CompileError as error:
@@ -133,9 +156,15 @@ def command_corpus(args: argparse.Namespace) -> int:
 def mermaid(definition: dict) -> str:
     """A Mermaid flowchart: one node per state, one edge per transition (choice rules, defaults, catches)."""
     ids = {name: f"s{index}" for index, name in enumerate(definition["States"])}
-    shapes = {"Task": '["{}"]', "Choice": '{{"{}"}}', "Wait": '(["{}"])', "Fail": '[["{}"]]',
-              "Succeed": '(("{}"))', "Pass": '["{}"]'}
-    lines = ["flowchart TD", f'  start(( )) --> {ids[definition["StartAt"]]}']
+    shapes = {
+        "Task": '["{}"]',
+        "Choice": '{{"{}"}}',
+        "Wait": '(["{}"])',
+        "Fail": '[["{}"]]',
+        "Succeed": '(("{}"))',
+        "Pass": '["{}"]',
+    }
+    lines = ["flowchart TD", f"  start(( )) --> {ids[definition['StartAt']]}"]
     for name, state in definition["States"].items():
         label = name
         if state["Type"] == "Fail" and not str(state["Error"]).startswith("{%") and state["Error"] not in name:

@@ -5,6 +5,7 @@ YAML core schema's tags (no `!!python/...`, no application tags), at most MAX_DE
 MAX_VALUES values after aliases and merge keys are expanded (a few hundred bytes of aliases can otherwise expand to
 gigabytes). Every refusal is a DocumentError naming the file and, where there is one, the line.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_VALUES = 200_000
 # The YAML 1.1 core tags SafeLoader resolves plain values to; anything else is refused.
-ALLOWED_TAGS = {f"tag:yaml.org,2002:{name}" for name in
-                ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value")}
+ALLOWED_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value")
+}
 
 
 class DocumentError(ValueError):
@@ -56,12 +59,12 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(text)
         self.depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 raise yaml.YAMLError(_Refusal(f"more than {MAX_DEPTH} levels of nesting", self.peek_event()))
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -69,8 +72,9 @@ class _BoundedLoader(yaml.SafeLoader):
         super().flatten_mapping(node)
         # Merge keys copy the merged pairs into each mapping: bound them where they are copied.
         if len(node.value) > MAX_VALUES:
-            raise yaml.YAMLError(_Refusal(f"more than {MAX_VALUES} values (aliases or merge keys expand to more)",
-                                          node))
+            raise yaml.YAMLError(
+                _Refusal(f"more than {MAX_VALUES} values (aliases or merge keys expand to more)", node)
+            )
 
 
 class _Refusal:
@@ -101,8 +105,11 @@ class _Builder:
             self.loader.flatten_mapping(node)  # resolves `<<:` merge keys
             result = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node, location + ("<key>",)) if not isinstance(key_node, yaml.ScalarNode) \
+                key = (
+                    self.build(key_node, location + ("<key>",))
+                    if not isinstance(key_node, yaml.ScalarNode)
                     else self.scalar(key_node)
+                )
                 key = key if isinstance(key, str) else json.dumps(key) if isinstance(key, (dict, list)) else str(key)
                 result[key] = self.build(value_node, location + (key,))
             return result
@@ -148,7 +155,7 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
+        line = data[: error.start].count(b"\n") + 1
         raise DocumentError(path, line, f"not UTF-8 text (byte {error.start})") from None
 
 
@@ -174,8 +181,9 @@ def load(path: str | Path) -> Loaded:
         if text.lstrip().startswith(("{", "[")):
             return _load_json(path, text)
         mark = getattr(error, "problem_mark", None)
-        raise DocumentError(path, mark.line + 1 if mark else None,
-                            f"invalid YAML: {getattr(error, 'problem', None) or error}") from None
+        raise DocumentError(
+            path, mark.line + 1 if mark else None, f"invalid YAML: {getattr(error, 'problem', None) or error}"
+        ) from None
     return Loaded(path=path, data=data, lines=builder.lines)
 
 
