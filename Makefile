@@ -11,7 +11,7 @@ ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install tools demo test compile check bench corpus build clean
+.PHONY: install tools demo test lint compile check bench corpus build clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.txt requirements/lock.txt pyproject.toml
@@ -34,7 +34,14 @@ $(ASL_VALIDATOR): requirements/package.json requirements/package-lock.json
 demo: install
 	./airbyte-sync demo
 
-test: install tools
+# ruff (format check + lint) and mypy, configured in pyproject.toml; over the compiler package.
+LINT_PATHS := arazzo_sfn
+lint: install
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy $(LINT_PATHS)
+
+test: install tools lint
 	$(BIN)/arazzo-sfn check
 	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) $(BIN)/pytest -q
 

@@ -1,4 +1,4 @@
-"""Arazzo Criterion conditions parsed into one condition tree, whatever their dialect.
+"""Parse Arazzo Criterion conditions into one condition tree (condition_tree.py), whatever their dialect.
 
 Three dialects meet here and leave as the same tree (the generator in jsonata.py never sees the dialect):
 
@@ -10,136 +10,49 @@ Three dialects meet here and leave as the same tree (the generator in jsonata.py
             `$.data.length > 0`, `$.failureReason != null`)
 - regex:    an ECMA-262 pattern matched against the context (compiled to a Match node)
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .expressions import Expr, ExpressionError, parse_expression
+from .condition_tree import (
+    QUERY_NODES,
+    And,
+    Compare,
+    Context,
+    Count,
+    Current,
+    Descendant,
+    Exists,
+    Field,
+    Filter,
+    Index,
+    LengthOf,
+    Literal,
+    Match,
+    Node,
+    Not,
+    Or,
+    Runtime,
+    Truthy,
+    Wildcard,
+)
+from .expressions import ExpressionError, parse_expression
 
 
 class ConditionError(ValueError):
     """A condition this compiler cannot parse; the message says where."""
 
 
-# ---- the tree ---------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Node:
-    pass
-
-
-@dataclass(frozen=True)
-class Literal(Node):
-    value: object  # str, int, float, bool or None
-
-
-@dataclass(frozen=True)
-class Runtime(Node):
-    """An Arazzo runtime expression used as a value."""
-    expr: Expr
-
-
-@dataclass(frozen=True)
-class Context(Node):
-    """The criterion's context value (`$` in a jsonpath condition)."""
-
-
-@dataclass(frozen=True)
-class Current(Node):
-    """The node a filter is testing (`@`); depth tells nested filters apart."""
-    depth: int
-
-
-@dataclass(frozen=True)
-class Field(Node):
-    base: Node
-    name: str
-
-
-@dataclass(frozen=True)
-class Index(Node):
-    base: Node
-    index: int
-
-
-@dataclass(frozen=True)
-class Wildcard(Node):
-    base: Node
-
-
-@dataclass(frozen=True)
-class Descendant(Node):
-    base: Node
-    name: str
-
-
-@dataclass(frozen=True)
-class Filter(Node):
-    """Nodes of `base` (array elements, or the object itself and its member values) for which `test` holds."""
-    base: Node
-    test: Node
-    depth: int
-
-
-@dataclass(frozen=True)
-class LengthOf(Node):
-    """`.length` in the comparison dialect, and RFC 9535 length(): string length, array size, object size."""
-    base: Node
-
-
-@dataclass(frozen=True)
-class Count(Node):
-    base: Node
-
-
-@dataclass(frozen=True)
-class Match(Node):
-    """Regex test: whole-string (RFC 9535 match(), Arazzo regex criteria use search=True for a partial match)."""
-    subject: Node
-    pattern: str
-    search: bool
-
-
-@dataclass(frozen=True)
-class Exists(Node):
-    """A query used as a test: passes when it selects at least one node."""
-    query: Node
-
-
-@dataclass(frozen=True)
-class Truthy(Node):
-    operand: Node
-
-
-@dataclass(frozen=True)
-class Compare(Node):
-    op: str  # == != < <= > >=
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Not(Node):
-    operand: Node
-
-
-@dataclass(frozen=True)
-class And(Node):
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or(Node):
-    items: tuple[Node, ...]
-
-
-QUERY_NODES = (Context, Current, Field, Index, Wildcard, Descendant, Filter)
+# Bounds on untrusted conditions: the parser recurses once per nesting level.
+MAX_CONDITION_LENGTH = 4096
+MAX_NESTING = 32
 
 
 # ---- tokens -----------------------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<op>==|!=|<=|>=|&&|\|\||<|>|!|\(|\)|\[|\]|,|\.\.|\.|\*|\?|:)
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
@@ -149,7 +62,9 @@ _TOKEN = re.compile(r"""
   | (?P<root>\$)
   | (?P<current>@)
   | (?P<name>[A-Za-z_][A-Za-z0-9_\-]*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", "'": "'", '"': '"'}
 
@@ -162,7 +77,7 @@ def _unquote(token: str) -> str:
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
             if nxt == "u" and i + 5 < len(body) + 1:
-                out.append(chr(int(body[i + 2:i + 6], 16)))
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
                 i += 6
                 continue
             out.append(_ESCAPES.get(nxt, nxt))
@@ -174,12 +89,13 @@ def _unquote(token: str) -> str:
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
-    tokens, position = [], 0
+    tokens: list[tuple[str, str, int]] = []
+    position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
-            raise ConditionError(f"unexpected {text[position:position + 12]!r} at column {position + 1}")
-        kind = match.lastgroup
+            raise ConditionError(f"unexpected {text[position : position + 12]!r} at column {position + 1}")
+        kind = match.lastgroup or ""
         if kind != "ws":
             tokens.append((kind, match.group(), position))
         position = match.end()
@@ -187,6 +103,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
 
 
 # ---- parser -----------------------------------------------------------------------------------------------------
+
 
 class _Parser:
     """Recursive descent over the tokens of one condition.
@@ -199,6 +116,7 @@ class _Parser:
         self.position = 0
         self.allow_query = allow_query
         self.filter_depth = 0
+        self.nesting = 0
 
     # helpers
     def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
@@ -212,8 +130,9 @@ class _Parser:
     def take(self, value: str | None = None) -> tuple[str, str, int]:
         token = self.peek()
         if token is None:
-            raise ConditionError(f"unexpected end of condition {self.text!r}"
-                                 + (f", expected {value!r}" if value else ""))
+            raise ConditionError(
+                f"unexpected end of condition {self.text!r}" + (f", expected {value!r}" if value else "")
+            )
         if value is not None and not (token[0] == "op" and token[1] == value):
             raise ConditionError(f"expected {value!r} at column {token[2] + 1}, found {token[1]!r}")
         self.position += 1
@@ -222,21 +141,30 @@ class _Parser:
     def fail(self, message: str) -> ConditionError:
         token = self.peek()
         where = f" at column {token[2] + 1}" if token else " at the end"
-        return ConditionError(f"{message}{where} in {self.text!r}")
+        shown = self.text if len(self.text) <= 120 else self.text[:100] + "..."
+        return ConditionError(f"{message}{where} in {shown!r}")
 
     # grammar
     def parse(self) -> Node:
         node = self.parse_or()
-        if self.peek() is not None:
-            raise self.fail(f"unexpected {self.peek()[1]!r}")
+        token = self.peek()
+        if token is not None:
+            raise self.fail(f"unexpected {token[1]!r}")
         return node
 
     def parse_or(self) -> Node:
+        self.enter()
         items = [self.parse_and()]
         while self.at("||"):
             self.take()
             items.append(self.parse_and())
+        self.nesting -= 1
         return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.fail(f"more than {MAX_NESTING} levels of nesting")
 
     def parse_and(self) -> Node:
         items = [self.parse_unary()]
@@ -248,7 +176,10 @@ class _Parser:
     def parse_unary(self) -> Node:
         if self.at("!"):
             self.take()
-            return Not(self.parse_unary())
+            self.enter()
+            operand = self.parse_unary()
+            self.nesting -= 1
+            return Not(operand)
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -285,7 +216,8 @@ class _Parser:
         if kind == "name" and value in ("true", "false", "null"):
             self.take()
             return Literal({"true": True, "false": False, "null": None}[value])
-        if kind == "name" and self.peek(1) and self.peek(1)[1] == "(":
+        following = self.peek(1)
+        if kind == "name" and following is not None and following[1] == "(":
             return self.parse_function()
         if kind == "runtime":
             self.take()
@@ -320,8 +252,12 @@ class _Parser:
             return LengthOf(args[0])
         if name == "value" and len(args) == 1:
             return args[0]
-        if name in ("match", "search") and len(args) == 2 and isinstance(args[1], Literal) \
-                and isinstance(args[1].value, str):
+        if (
+            name in ("match", "search")
+            and len(args) == 2
+            and isinstance(args[1], Literal)
+            and isinstance(args[1].value, str)
+        ):
             _check_regex(args[1].value)
             return Match(args[0], args[1].value, search=(name == "search"))
         raise ConditionError(f"unsupported function {name}() with {len(args)} argument(s) in {self.text!r}")
@@ -401,6 +337,7 @@ def _check_regex(pattern: str) -> None:
 
 # ---- entry points -----------------------------------------------------------------------------------------------
 
+
 def parse_simple(condition: str) -> Node:
     """A simple condition: runtime expressions and literals."""
     return _Parser(condition, allow_query=False).parse()
@@ -419,6 +356,8 @@ def parse_regex(pattern: str) -> Node:
 def parse_criterion(condition: str, kind: str) -> Node:
     if not isinstance(condition, str) or not condition.strip():
         raise ConditionError("condition must be a non-empty string")
+    if len(condition) > MAX_CONDITION_LENGTH:
+        raise ConditionError(f"condition longer than {MAX_CONDITION_LENGTH} characters")
     if kind == "simple":
         return parse_simple(condition)
     if kind == "jsonpath":

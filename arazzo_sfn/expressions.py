@@ -8,6 +8,7 @@
 
 Strings may also embed expressions in braces: "Bearer {$steps.login.outputs.token}".
 """
+
 from __future__ import annotations
 
 import re
@@ -66,7 +67,7 @@ class NamedRef(Expr):
 class Template(Expr):
     """A string with embedded `{$expression}` parts: a mix of str and Expr."""
 
-    parts: tuple[object, ...]
+    parts: tuple[str | Expr, ...]
 
 
 _NAMED_ROOTS = ("inputs", "outputs", "steps", "workflows", "sourceDescriptions", "components")
@@ -77,8 +78,11 @@ _EMBEDDED = re.compile(r"\{(\$[^{}]+)\}")
 
 def is_expression(value: object) -> bool:
     """True for a string that is meant as a runtime expression (starts with `$` followed by a known root)."""
-    return isinstance(value, str) and bool(re.match(r"^\$(url|method|statusCode|request\.|response\.|"
-                                                    + "|".join(r + r"\b" for r in _NAMED_ROOTS) + ")", value))
+    return isinstance(value, str) and bool(
+        re.match(
+            r"^\$(url|method|statusCode|request\.|response\.|" + "|".join(r + r"\b" for r in _NAMED_ROOTS) + ")", value
+        )
+    )
 
 
 def parse_pointer(pointer: str) -> tuple[str, ...]:
@@ -103,7 +107,7 @@ def parse_expression(text: str) -> Expr:
     for message in ("request", "response"):
         prefix = f"${message}."
         if text.startswith(prefix):
-            return _parse_message_ref(message, text[len(prefix):], text)
+            return _parse_message_ref(message, text[len(prefix) :], text)
     root, _, rest = text[1:].partition(".")
     if root not in _NAMED_ROOTS:
         raise ExpressionError(f"unknown runtime expression {text!r}")
@@ -126,7 +130,7 @@ def parse_expression(text: str) -> Expr:
 
 def _parse_message_ref(message: str, rest: str, text: str) -> MessageRef:
     if rest == "body" or rest.startswith("body#"):
-        return MessageRef(message, "body", pointer=parse_pointer(rest[len("body#"):]) if "#" in rest else ())
+        return MessageRef(message, "body", pointer=parse_pointer(rest[len("body#") :]) if "#" in rest else ())
     source, _, name = rest.partition(".")
     if source not in ("header", "query", "path") or not name:
         raise ExpressionError(f"{text!r}: expected ${message}.header.<name>, .query.<name>, .path.<name> or .body")
@@ -140,11 +144,11 @@ def parse_value(value: str) -> Expr | str:
     if is_expression(value):
         return parse_expression(value)
     if "{$" in value:
-        parts: list[object] = []
+        parts: list[str | Expr] = []
         position = 0
         for match in _EMBEDDED.finditer(value):
             if match.start() > position:
-                parts.append(value[position:match.start()])
+                parts.append(value[position : match.start()])
             parts.append(parse_expression(match.group(1)))
             position = match.end()
         if position < len(value):
@@ -158,3 +162,34 @@ def references(expr: object) -> list[Expr]:
     if isinstance(expr, Template):
         return [p for p in expr.parts if isinstance(p, Expr)]
     return [expr] if isinstance(expr, Expr) else []
+
+
+def parse_values(value: object) -> object:
+    """Strings that are expressions or templates become Expr/Template; everything else stays a literal."""
+    if isinstance(value, str):
+        return parse_value(value)
+    if isinstance(value, list):
+        return [parse_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: parse_values(v) for k, v in value.items()}
+    return value
+
+
+def expressions_in(value: object) -> list[Expr]:
+    """Every runtime expression in a parsed value tree."""
+    if isinstance(value, (Expr, Template)):
+        return references(value)
+    if isinstance(value, list):
+        return [e for v in value for e in expressions_in(v)]
+    if isinstance(value, dict):
+        return [e for v in value.values() for e in expressions_in(v)]
+    return []
+
+
+def describe(expression: Expr) -> str:
+    """A short name of a runtime expression for messages: $steps.x, $response.body, $statusCode."""
+    if isinstance(expression, NamedRef):
+        return f"${expression.root}" + "".join(f".{name}" for name in expression.path[:1])
+    if isinstance(expression, MessageRef):
+        return f"${expression.message}.{expression.source}"
+    return "$" + type(expression).__name__[:1].lower() + type(expression).__name__[1:]

@@ -1,6 +1,8 @@
 """Find the HTTP method and path of an Arazzo step's operation in its OpenAPI source description."""
+
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -13,10 +15,10 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 @dataclass(frozen=True)
 class Operation:
-    source: str        # the source description's name
+    source: str  # the source description's name
     operation_id: str  # operationId, or a name made from method and path when the operation has none
-    method: str        # upper case
-    path: str          # the path template, relative to the server URL
+    method: str  # upper case
+    path: str  # the path template, relative to the server URL
 
 
 class OpenAPISource:
@@ -35,14 +37,16 @@ class OpenAPISource:
                 operation = item.get(method)
                 if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
                     self.operations[operation["operationId"]] = Operation(
-                        name, operation["operationId"], method.upper(), path)
+                        name, operation["operationId"], method.upper(), path
+                    )
 
     def by_pointer(self, pointer: str) -> Operation:
         """An operationPath's JSON pointer, e.g. `#/paths/~1pets~1{petId}/get`."""
         tokens = parse_pointer(pointer.lstrip("#"))
         if len(tokens) != 3 or tokens[0] != "paths" or tokens[2].lower() not in HTTP_METHODS:
             raise ExpressionError(f"operationPath must point at #/paths/<path>/<method>: {pointer!r}")
-        item = (self.document.data.get("paths") or {}).get(tokens[1])
+        paths = self.document.data.get("paths") if isinstance(self.document.data, dict) else None
+        item = (paths or {}).get(tokens[1])
         if not isinstance(item, dict) or not isinstance(item.get(tokens[2].lower()), dict):
             raise ExpressionError(f"no operation at {pointer!r} in {self.document.path.name}")
         operation = item[tokens[2].lower()]
@@ -55,22 +59,55 @@ def _name_from(method: str, path: str) -> str:
     return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
 
 
-def resolve_source(arazzo_path: Path, url: str) -> Path:
-    """Where a source description's URL points on disk.
+def source_root(arazzo_path: Path) -> Path:
+    """The folder a document's source descriptions must lie in, by default: the parent of the document's folder,
+    so `arazzo/x.yml` may name `../openapi/y.yml` and nothing above the project."""
+    return Path(os.path.abspath(arazzo_path)).parent.parent
 
-    Relative URLs resolve against the Arazzo file. A remote URL is not fetched (compiling must not depend on the
-    network): a file of the same name beside the Arazzo document stands in for it."""
+
+def resolve_source(arazzo_path: Path, url: str, root: Path | None = None) -> Path:
+    """Where a source description's URL points on disk: a relative path inside `root`.
+
+    Nothing is fetched and no path outside `root` is followed (a document is untrusted input): absolute paths,
+    `file:` URLs and `..` past the root are refused. A remote URL (http, https) stands for a file of the same
+    name beside the Arazzo document. The path is checked as written (symbolic links inside the root are the
+    folder owner's choice); the file it names must be a regular file, which load() checks."""
+    root = Path(os.path.abspath(root)) if root is not None else source_root(arazzo_path)
     parsed = urlparse(url)
     if parsed.scheme in ("http", "https"):
-        candidate = arazzo_path.parent / Path(parsed.path).name
-        if candidate.exists():
+        candidate = Path(os.path.abspath(arazzo_path)).parent / Path(parsed.path).name
+        if Path(parsed.path).name and candidate.is_file():
             return candidate
-        raise DocumentError(f"source description {url!r} is remote; place a copy named "
-                            f"{Path(parsed.path).name!r} beside {arazzo_path.name}")
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    return (arazzo_path.parent / url).resolve()
+        raise DocumentError(
+            arazzo_path,
+            None,
+            f"source description {url!r} is remote and is not fetched; place "
+            f"a copy named {Path(parsed.path).name!r} beside {arazzo_path.name}",
+        )
+    if parsed.scheme and len(parsed.scheme) > 1:  # (one letter: a Windows drive, refused below as absolute)
+        raise DocumentError(
+            arazzo_path,
+            None,
+            f"source description {url!r}: {parsed.scheme}: URLs are not "
+            "followed; use a path relative to the Arazzo document",
+        )
+    if os.path.isabs(url) or (parsed.scheme and len(parsed.scheme) == 1):
+        raise DocumentError(
+            arazzo_path,
+            None,
+            f"source description {url!r}: absolute paths are not followed; use a path relative to the Arazzo document",
+        )
+    candidate = Path(os.path.normpath(Path(os.path.abspath(arazzo_path)).parent / url))
+    if candidate != root and root not in candidate.parents:
+        raise DocumentError(
+            arazzo_path,
+            None,
+            f"source description {url!r} is outside {root} (source "
+            "descriptions must lie in the document's project: its folder's "
+            "parent, or --source-root)",
+        )
+    return candidate
 
 
-def load_source(arazzo_path: Path, name: str, url: str) -> OpenAPISource:
-    return OpenAPISource(name, url, load(resolve_source(arazzo_path, url)))
+def load_source(arazzo_path: Path, name: str, url: str, root: Path | None = None) -> OpenAPISource:
+    return OpenAPISource(name, url, load(resolve_source(arazzo_path, url, root)))

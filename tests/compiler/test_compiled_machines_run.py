@@ -9,8 +9,8 @@ import pytest
 
 from local_tools.clock import VirtualClock
 from local_tools.engine import FunctionSpec, LocalEngine
-from arazzo_sfn.compiler import compile_workflow
-from arazzo_sfn.model import read
+from arazzo_sfn.lower import lower
+from arazzo_sfn.check import validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
@@ -28,9 +28,9 @@ def pets():
 
 @pytest.fixture
 def adopt_machine():
-    document, problems = read(FIXTURES / "adopt.arazzo.yml")
+    document, problems = validate(FIXTURES / "adopt.arazzo.yml")
     assert problems == []
-    definition = compile_workflow(document, "adopt", "adopt.arazzo.yml")
+    definition = lower(document, "adopt", "adopt.arazzo.yml").to_dict()
     with LocalEngine(clock=VirtualClock(start=1_800_000_000.0)) as engine:
         spec = FunctionSpec(FUNCTIONS, "compiler_fixture_handlers.pets.handler")
         arn = engine.create_state_machine(definition, functions={
@@ -102,8 +102,8 @@ def test_general_workflow_passes_the_asl_validators(tmp_path, document_name, wor
 
     from cfnlint.api import lint_all
 
-    document, _ = read(FIXTURES / document_name)
-    definition = compile_workflow(document, workflow_id, document_name)
+    document, _ = validate(FIXTURES / document_name)
+    definition = lower(document, workflow_id, document_name).to_dict()
     text = json.dumps(definition)
     for key in ("CreatePet", "GetPet", "PlaceOrder", "ReleasePet"):
         text = text.replace("${%sFunctionArn}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")

@@ -10,6 +10,7 @@ import pytest
 
 from arazzo_sfn import conditions as c
 from arazzo_sfn import jsonata as js
+from arazzo_sfn import translate as tr
 from arazzo_sfn.expressions import parse_expression
 
 RESPONSE = {
@@ -24,9 +25,9 @@ INPUTS = {"connectionId": "C-1", "limit": 5}
 
 
 def evaluate(condition: str, kind: str = "simple", context: str | None = None, response=RESPONSE) -> bool:
-    scope = js.Scope(response="$states.input")
-    context_js = js.runtime(parse_expression(context), scope) if context else None
-    expression = js.condition(c.parse_criterion(condition, kind), scope, context_js)
+    scope = tr.Scope(response=js.Var("states.input"))
+    context_js = tr.runtime(parse_expression(context), scope) if context else None
+    expression = js.render(tr.condition(c.parse_criterion(condition, kind), scope, context_js))
     # Bind variables the way the Step Functions runtime does: declarations, then the expression.
     program = (f"($states := {json.dumps({'input': response})}; $steps := {json.dumps(STEPS)}; "
                f"$inputs := {json.dumps(INPUTS)}; {expression})")

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonata
 import pytest
 
-from arazzo_sfn.compiler import compile_workflow
-from arazzo_sfn.model import read
+from arazzo_sfn.lower import lower
+from arazzo_sfn.check import validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WATCH = FIXTURES / "watch.arazzo.yml"
@@ -17,9 +17,9 @@ SUBSTITUTIONS = {"AllowedKinds": "['cat', 'dog']", "MaxChecks": "5"}
 
 
 def compiled(path: Path = WATCH) -> dict:
-    document, problems = read(path)
+    document, problems = validate(path)
     assert problems == [], [str(p) for p in problems]
-    text = json.dumps(compile_workflow(document, None, path.name))
+    text = json.dumps(lower(document, None, path.name).to_dict())
     for key, value in SUBSTITUTIONS.items():
         text = text.replace("${%s}" % key, value.replace("'", "\\u0027"))
     return json.loads(text)
@@ -56,7 +56,7 @@ def write(tmp_path: Path, replace: tuple[str, str]) -> Path:
 
 
 def problems_of(tmp_path: Path, replace: tuple[str, str]) -> list[tuple[int | None, str]]:
-    _, problems = read(write(tmp_path, replace))
+    _, problems = validate(write(tmp_path, replace))
     return [(p.line, p.message) for p in problems]
 
 
@@ -140,12 +140,16 @@ def test_input_checks_wait_for_the_schema_checks():
 
 def test_absolute_query_inside_a_filter_reads_the_root():
     """`$` inside `[?...]` is the query's root (RFC 9535), here the inputs, not the element being tested."""
-    document, _ = read(WATCH)
+    document, _ = validate(WATCH)
     check = document.workflows[0].input_checks[0]
     from arazzo_sfn import jsonata as js
-    scope = js.Scope()
-    condition = js.condition(check.criterion.tree, scope, js.runtime(check.criterion.context, scope))
-    run = lambda inputs: jsonata.Jsonata(f"($inputs := {json.dumps(inputs)}; {condition})").evaluate(None)  # noqa: E731
+    from arazzo_sfn import translate as tr
+    scope = tr.Scope()
+    condition = js.render(tr.condition(check.criterion.tree, scope, tr.runtime(check.criterion.context, scope)))
+
+    def run(inputs: dict) -> object:
+        return jsonata.Jsonata(f"($inputs := {json.dumps(inputs)}; {condition})").evaluate(None)
+
     assert run({"kind": "dog", "allowedKinds": ["cat", "dog"]}) is True
     assert run({"kind": "fox", "allowedKinds": ["cat", "dog"]}) is False
     assert run({"kind": "fox"}) is True            # no list: every kind allowed
@@ -174,8 +178,8 @@ def test_fixed_inputs_are_the_deployments():
 
 
 def test_array_substitution_placeholders_are_raw():
-    document, _ = read(WATCH)
-    definition = json.dumps(compile_workflow(document, None, "watch.arazzo.yml"))
+    document, _ = validate(WATCH)
+    definition = json.dumps(lower(document, None, "watch.arazzo.yml").to_dict())
     assert '\\"allowedKinds\\": ${AllowedKinds}' in definition.replace('"allowedKinds":', '"allowedKinds": ') \
         or '"allowedKinds\\":${AllowedKinds}' in definition, definition[:600]
     assert "'${AllowedKinds}'" not in definition
@@ -226,9 +230,11 @@ def test_a_resume_with_a_parent_is_verified_first():
 
 
 def parent_history(name: str, child_input: dict, resource: str = "startExecution.sync:2") -> dict:
-    scheduled = lambda i, n, inp: {"Id": i, "Type": "TaskScheduled", "TaskScheduledEventDetails": {  # noqa: E731
-        "ResourceType": "states", "Resource": resource,
-        "Parameters": json.dumps({"StateMachineArn": "arn:m", "Name": n, "Input": inp})}}
+    def scheduled(event_id: int, name: str, inputs: dict) -> dict:
+        return {"Id": event_id, "Type": "TaskScheduled", "TaskScheduledEventDetails": {
+            "ResourceType": "states", "Resource": resource,
+            "Parameters": json.dumps({"StateMachineArn": "arn:m", "Name": name, "Input": inputs})}}
+
     # Reverse order, as asked: the newest first; an older attempt with another name must not count.
     return {"Events": [{"Id": 9, "Type": "TaskStarted"}, scheduled(8, name, child_input),
                        {"Id": 7, "Type": "TaskFailed"}, scheduled(5, "older", child_input)]}
@@ -287,8 +293,8 @@ def test_a_machine_without_loops_refuses_any_resume(tmp_path):
     path = write(tmp_path, ("      x-loop:\n", "      x-loop-unused:\n"))
     text = path.read_text().replace("    - name: notReady\n      type: goto\n      stepId: watch\n", "    - name: notReady\n      type: end\n")
     path.write_text(text)
-    document, problems = read(path)
+    document, problems = validate(path)
     assert problems == []
-    states = compile_workflow(document, None, "x")["States"]
+    states = lower(document, None, "x").to_dict()["States"]
     assert "Verify continuation" not in states
     assert "$exists($states.input.arazzoResume)" in states["Check inputs"]["Choices"][-1]["Condition"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from arazzo_sfn.compiler import compile_workflow
-from arazzo_sfn.model import read
+from arazzo_sfn.lower import lower
+from arazzo_sfn.check import validate
 from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import FunctionSpec, LocalEngine
 
@@ -29,10 +29,10 @@ def pets():
 
 
 def watch_machine(engine: LocalEngine) -> str:
-    document, problems = read(FIXTURES / "watch.arazzo.yml")
+    document, problems = validate(FIXTURES / "watch.arazzo.yml")
     assert problems == []
     spec = FunctionSpec(FUNCTIONS, "compiler_fixture_handlers.pets.handler")
-    return engine.create_state_machine(compile_workflow(document, "watch", "watch.arazzo.yml"), name="watch",
+    return engine.create_state_machine(lower(document, "watch", "watch.arazzo.yml").to_dict(), name="watch",
                                        substitutions=SUBSTITUTIONS, functions={
         "CreatePetFunctionArn": spec, "GetPetFunctionArn": spec, "ReleasePetFunctionArn": spec})
 
@@ -56,8 +56,8 @@ def executions(engine: LocalEngine, machine: str) -> list[dict]:
 
 def test_a_task_past_its_timeout_fails_with_states_timeout(pets):
     pets.SCRIPT["createPet"] = [{"body": {"id": 1}, "sleepSeconds": 3}]
-    document, _ = read(FIXTURES / "watch.arazzo.yml")
-    definition = compile_workflow(document, "watch", "watch.arazzo.yml")
+    document, _ = validate(FIXTURES / "watch.arazzo.yml")
+    definition = lower(document, "watch", "watch.arazzo.yml").to_dict()
     definition["States"]["create"]["TimeoutSeconds"] = 1   # as `x-timeoutSeconds: 1` compiles, without a 30 s wait
     spec = FunctionSpec(FUNCTIONS, "compiler_fixture_handlers.pets.handler")
     with LocalEngine(clock=RealClock()) as engine:

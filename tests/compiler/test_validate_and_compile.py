@@ -9,8 +9,8 @@ import jsonata
 import pytest
 
 from arazzo_sfn import cli
-from arazzo_sfn.compiler import CompileError, compile_workflow, function_placeholder, to_json
-from arazzo_sfn.model import read
+from arazzo_sfn.lower import CompileError, function_placeholder, lower
+from arazzo_sfn.check import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT_WORKFLOW = ROOT / "arazzo" / "airbyte-trigger-sync-and-poll-workflow.yml"
@@ -84,9 +84,9 @@ VALID = """\
 
 def test_valid_document_compiles_to_a_machine_with_the_steps_as_tasks(tmp_path):
     path = write(tmp_path, VALID)
-    document, problems = read(path)
+    document, problems = validate(path)
     assert problems == []
-    definition = compile_workflow(document, None, "flow.arazzo.yml")
+    definition = lower(document, None, "flow.arazzo.yml").to_dict()
     states = definition["States"]
     assert definition["QueryLanguage"] == "JSONata"
     create, read_step = states["create"], states["read"]
@@ -118,7 +118,7 @@ def test_output_is_deterministic(tmp_path):
 
 
 def test_embedded_template_and_header_values(tmp_path):
-    definition = compile_workflow(read(write(tmp_path, VALID))[0], None, "x")
+    definition = lower(validate(write(tmp_path, VALID))[0], None, "x").to_dict()
     header = definition["States"]["read"]["Arguments"]["Payload"]["parameters"]["header"]["X-Trace"]
     expression = header.removeprefix("{% ").removesuffix(" %}")
     steps = json.dumps({"create": {"outputs": {"id": 42}}})
@@ -148,7 +148,7 @@ BROKEN = """\
 
 def test_validate_reports_every_problem_with_its_line_and_step(tmp_path):
     path = write(tmp_path, BROKEN)
-    _, problems = read(path)
+    _, problems = validate(path)
     text = [str(p) for p in problems]
     expected = [
         (9, "create", "operationId 'createPetz' is not in 'pets.yml'"),
@@ -177,23 +177,23 @@ def test_unsupported_features_are_compile_errors_naming_the_place(tmp_path, snip
     arazzo = VALID.replace("    - condition: $statusCode == 200\n        outputs: {id:",
                            f"    {snippet}\n        outputs: {{id:")
     assert arazzo != VALID
-    _, problems = read(write(tmp_path, arazzo))
+    _, problems = validate(write(tmp_path, arazzo))
     assert any(message in p.message and p.step_id == "create" and p.line for p in problems), problems
 
 
 def test_workflow_steps_and_actions_to_other_workflows_are_named(tmp_path):
     arazzo = VALID.replace("operationId: createPet", "workflowId: elsewhere")
-    _, problems = read(write(tmp_path, arazzo))
+    _, problems = validate(write(tmp_path, arazzo))
     assert any("workflow 'elsewhere' is not in this document" in p.message and p.step_id == "create" for p in problems)
 
 
 def test_choose_a_workflow_when_there_are_several(tmp_path):
     arazzo = VALID + VALID[VALID.index("- workflowId: adopt"):].replace("workflowId: adopt", "workflowId: second")
-    document, problems = read(write(tmp_path, arazzo))
+    document, problems = validate(write(tmp_path, arazzo))
     assert not problems
     with pytest.raises(CompileError, match="choose one with --workflow"):
-        compile_workflow(document, None, "x")
-    assert compile_workflow(document, "second", "x")["States"]["create"]
+        lower(document, None, "x").to_dict()
+    assert lower(document, "second", "x").to_dict()["States"]["create"]
 
 
 def test_function_placeholders():
@@ -230,8 +230,12 @@ def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
     a cleanup step to the user's seed."""
     import yaml
     ours = yaml.safe_load(PRODUCT_WORKFLOW.read_text())["workflows"][0]
-    strip = lambda v: {k: strip(x) for k, x in v.items() if not k.startswith("x-")} if isinstance(v, dict) \
-        else [strip(x) for x in v] if isinstance(v, list) else v  # noqa: E731
+
+    def strip(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if not k.startswith("x-")}
+        return [strip(x) for x in v] if isinstance(v, list) else v
+
     steps = {s["stepId"]: strip(s) for s in ours["steps"]}
     assert list(steps) == ["triggerJob", "pollJob", "waitForActiveJob", "cancelJob"]  # the seed's two come first
     poll = steps["pollJob"]
@@ -254,7 +258,7 @@ def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
 def test_references_to_unknown_steps_are_problems(tmp_path):
     arazzo = VALID.replace("value: $steps.create.outputs.id}", "value: $steps.ghost.outputs.id}")
     assert arazzo != VALID
-    _, problems = read(write(tmp_path, arazzo))
+    _, problems = validate(write(tmp_path, arazzo))
     assert [(p.step_id, p.message) for p in problems] == [("read", "$steps.ghost is not a step of this workflow")]
 
 
@@ -262,6 +266,6 @@ def test_a_context_with_a_dollar_dot_condition_reads_as_jsonpath(tmp_path):
     arazzo = VALID.replace("- {context: $response.body, type: jsonpath, condition: \"$.state == 'pending'\"}",
                            "- {context: $response.body, condition: \"$.state == 'pending'\"}")
     assert arazzo != VALID
-    document, problems = read(write(tmp_path, arazzo))
+    document, problems = validate(write(tmp_path, arazzo))
     assert problems == []
     assert document.workflows[0].step("read").on_success[0].criteria[0].kind == "jsonpath"

@@ -1,0 +1,216 @@
+"""Read the `x-` extensions of docs/arazzo-extensions.md into the workflow model (a mixin of reader.Reader).
+
+Each method reads one extension where it appears and records problems with their lines; what an extension means
+at run time is lower.py's, and checks across the model are check.py's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .expressions import Expr
+from .model import Action, Criterion, FailWhen, InputCheck, LoopLimit, LoopPolicy, Step
+
+MAX_SECONDS = 99999999  # the largest TimeoutSeconds and Wait Seconds Step Functions accepts
+LOOP_KEYS = {
+    "initialWaitSeconds": "initial_wait_seconds",
+    "backoffRate": "backoff_rate",
+    "elapsedFraction": "elapsed_fraction",
+    "maxWaitSeconds": "max_wait_seconds",
+    "jitter": "jitter",
+    "deadlineSeconds": "deadline_seconds",
+    "maxIterations": "max_iterations",
+    "continueAsNewAfter": "continue_as_new_after",
+}
+
+
+class ExtensionReader:
+    """The x- parts of reading; the host class supplies problem(), line(), step_ids and the shared readers."""
+
+    if TYPE_CHECKING:
+        step_ids: list
+
+        def problem(self, location: tuple, message: str) -> None: ...
+        def read_criterion(self, raw: object, location: tuple) -> Criterion | None: ...
+        def read_value(self, raw: object, location: tuple) -> object: ...
+        def read_object(self, raw: dict, location: tuple) -> dict: ...
+        def read_actions(self, raw: object, location: tuple, kind: str, nested: bool = True) -> list[Action]: ...
+
+    def read_step_extensions(self, step: Step, raw: dict, location: tuple) -> None:
+        """x-retry, x-failWhen, x-timeoutSeconds and x-onError of one step."""
+        step.task_retries = self.read_task_retries(raw.get("x-retry"), location + ("x-retry",))
+        step.fail_when = self.read_fail_when(raw.get("x-failWhen"), location + ("x-failWhen",))
+        if "x-timeoutSeconds" in raw:
+            timeout = raw["x-timeoutSeconds"]
+            if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= MAX_SECONDS:
+                self.problem(
+                    location + ("x-timeoutSeconds",),
+                    f"x-timeoutSeconds must be an integer from 1 to {MAX_SECONDS}, found {timeout!r}",
+                )
+            else:
+                step.timeout_seconds = timeout
+        on_error = raw.get("x-onError")
+        if on_error is not None:
+            cleanup = on_error.get("cleanupStepId") if isinstance(on_error, dict) else None
+            if cleanup not in self.step_ids:
+                self.problem(
+                    location + ("x-onError",), f"x-onError.cleanupStepId {cleanup!r} is not a step of this workflow"
+                )
+            else:
+                step.error_cleanup = cleanup
+
+    def read_on_no_match(self, raw: object, location: tuple) -> Action | None:
+        """x-onNoMatch: a Success Action without criteria, taken when no onSuccess action matched."""
+        if raw is None:
+            return None
+        found = self.read_actions([raw], location, "success", nested=False)
+        if found and found[0].criteria:
+            self.problem(location, "x-onNoMatch is taken when nothing else matched: it has no criteria")
+        return found[0] if found else None
+
+    def read_fail_when(self, raw: object, location: tuple) -> list[FailWhen]:
+        """x-failWhen (workflow or step): [{condition, context?, type?, error, cause?}]."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-failWhen must be a list of {condition, error, cause}")
+            return []
+        rules = []
+        for index, rule in enumerate(raw):
+            rule_location = location + (index,)
+            if not isinstance(rule, dict) or not isinstance(rule.get("error"), str) or not rule["error"]:
+                self.problem(rule_location, "x-failWhen entries need 'condition' and 'error'")
+                continue
+            if rule["error"].startswith("States."):
+                self.problem(
+                    rule_location + ("error",), f"error {rule['error']!r}: a Fail state may not raise a 'States.' error"
+                )
+                continue
+            cause = rule.get("cause") if rule.get("cause") is not None else {}
+            if not isinstance(cause, dict):
+                self.problem(
+                    rule_location + ("cause",),
+                    "x-failWhen cause must be a mapping of names to values or runtime expressions",
+                )
+                continue
+            criterion = self.read_criterion(rule, rule_location)
+            if criterion:
+                rules.append(FailWhen(criterion, rule["error"], self.read_object(cause, rule_location + ("cause",))))
+        return rules
+
+    def read_input_checks(self, raw: object, location: tuple) -> list[InputCheck]:
+        """x-inputChecks: [{condition, context?, type?, message}], reading $inputs only."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-inputChecks must be a list of {condition, message}")
+            return []
+        checks = []
+        for index, rule in enumerate(raw):
+            rule_location = location + (index,)
+            if not isinstance(rule, dict) or not isinstance(rule.get("message"), str) or not rule["message"]:
+                self.problem(rule_location, "x-inputChecks entries need 'condition' and 'message'")
+                continue
+            criterion = self.read_criterion(rule, rule_location)
+            message = self.read_value(rule["message"], rule_location + ("message",))
+            if criterion is None or message is None:
+                continue
+            checks.append(InputCheck(criterion, message))
+        return checks
+
+    def check_fixed_inputs(self, schema: dict, location: tuple) -> None:
+        """x-fixed: true only on a top-level property whose value the deployment supplies."""
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        for key, prop in (properties or {}).items() if isinstance(properties, dict) else ():
+            if not isinstance(prop, dict) or "x-fixed" not in prop:
+                self._no_nested_fixed(prop, location + ("properties", key))
+                continue
+            where = location + ("properties", key, "x-fixed")
+            if not isinstance(prop["x-fixed"], bool):
+                self.problem(where, f"input {key}: x-fixed must be true or false")
+            elif prop["x-fixed"] and "x-definitionSubstitution" not in prop and "default" not in prop:
+                self.problem(
+                    where,
+                    f"input {key}: x-fixed needs x-definitionSubstitution or default (the value the deployment fixes)",
+                )
+            self._no_nested_fixed(prop, location + ("properties", key), top=True)
+
+    def _no_nested_fixed(self, schema: object, location: tuple, top: bool = False) -> None:
+        if isinstance(schema, dict):
+            for key, value in schema.items():
+                if key == "x-fixed" and not top:
+                    self.problem(location + (key,), "x-fixed applies to top-level input properties only")
+                elif isinstance(value, (dict, list)):
+                    self._no_nested_fixed(value, location + (key,))
+        elif isinstance(schema, list):
+            for index, value in enumerate(schema):
+                self._no_nested_fixed(value, location + (index,))
+
+    def read_task_retries(self, raw: object, location: tuple) -> list[dict]:
+        """x-retry: [{errors, intervalSeconds, maxAttempts, backoffRate, maxDelaySeconds}] as ASL Retriers."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(location, "x-retry must be a list")
+            return []
+        retriers = []
+        for index, rule in enumerate(raw):
+            where = location + (index,)
+            errors = rule.get("errors") if isinstance(rule, dict) else None
+            if not isinstance(errors, list) or not errors or not all(isinstance(e, str) for e in errors):
+                self.problem(where, "x-retry entries need 'errors': a list of error names")
+                continue
+            retrier: dict[str, object] = {"ErrorEquals": errors}
+            for key, asl in (
+                ("intervalSeconds", "IntervalSeconds"),
+                ("maxAttempts", "MaxAttempts"),
+                ("backoffRate", "BackoffRate"),
+                ("maxDelaySeconds", "MaxDelaySeconds"),
+            ):
+                if key in rule:
+                    if not isinstance(rule[key], (int, float)) or isinstance(rule[key], bool) or rule[key] < 0:
+                        self.problem(where + (key,), f"{key} must be a non-negative number")
+                        continue
+                    retrier[asl] = rule[key]
+            retrier["JitterStrategy"] = "FULL"
+            retriers.append(retrier)
+        return retriers
+
+    def read_loop(self, raw: dict, location: tuple) -> LoopPolicy:
+        policy = LoopPolicy()
+        keys = LOOP_KEYS
+        for key, value in raw.items():
+            if key == "onLimit":
+                continue
+            if key not in keys:
+                self.problem(location + (key,), f"unknown x-loop setting {key!r} (known: {', '.join(keys)})")
+                continue
+            if isinstance(value, str):
+                value = self.read_value(value, location + (key,))
+                if not isinstance(value, Expr):
+                    self.problem(location + (key,), f"{key} must be a number or a runtime expression")
+                    continue
+            elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                self.problem(location + (key,), f"{key} must be a non-negative number")
+                continue
+            if key == "continueAsNewAfter" and not (isinstance(value, int) and 1 <= value <= 2500):
+                self.problem(
+                    location + (key,),
+                    "continueAsNewAfter must be an integer from 1 to 2500 (25,000 history events per execution)",
+                )
+                continue
+            setattr(policy, keys[key], value)
+        on_limit = raw.get("onLimit") or {}
+        if on_limit:
+            cleanup = on_limit.get("cleanupStepId")
+            if cleanup is not None and cleanup not in self.step_ids:
+                self.problem(
+                    location + ("onLimit", "cleanupStepId"), f"cleanup step {cleanup!r} is not a step of this workflow"
+                )
+                cleanup = None
+            policy.on_limit = LoopLimit(
+                cleanup,
+                on_limit.get("error", "Arazzo.LoopLimitExceeded"),
+                self.read_object(on_limit.get("cause") or {}, location + ("onLimit", "cause")),
+            )
+        return policy
