@@ -56,7 +56,7 @@ def report(checkov, translated, tmp_path_factory) -> dict:
     template.write_text(json.dumps(translated, indent=1))
     result = subprocess.run(
         [str(checkov), "--file", str(template), "--framework", "cloudformation", "--output", "json", "--quiet",
-         "--compact", "--skip-download"],
+         "--skip-download"],
         cwd=work, capture_output=True, text=True, timeout=300, env=_offline_env(work / "cache"),
     )
     # 0: no finding, 1: findings; anything else is checkov failing.
