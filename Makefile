@@ -1,12 +1,13 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
-# Each installs what it needs (pinned) into .venv (the project) and .tools (SAM CLI and asl-validator,
-# kept apart because SAM CLI pins an older boto3 than moto needs).
+# Each installs what it needs (pinned) into .venv (the project) and .tools (SAM CLI, checkov and asl-validator,
+# kept apart because SAM CLI and checkov pin an older boto3 than moto needs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 SAM := $(TOOLS)/sam/bin/sam
 ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
+CHECKOV := $(TOOLS)/checkov/bin/checkov
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -20,10 +21,14 @@ $(VENV)/.installed: requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-tools: $(SAM) $(ASL_VALIDATOR)
+tools: $(SAM) $(ASL_VALIDATOR) $(CHECKOV)
 $(SAM): requirements/sam.txt requirements/sam-lock.txt
 	$(PYTHON) -m venv $(TOOLS)/sam
 	$(TOOLS)/sam/bin/pip install -q --disable-pip-version-check -c requirements/sam-lock.txt -r requirements/sam.txt
+	touch $@
+$(CHECKOV): requirements/checkov.txt requirements/checkov-lock.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install -q --disable-pip-version-check -c requirements/checkov-lock.txt -r requirements/checkov.txt
 	touch $@
 $(ASL_VALIDATOR): requirements/package.json requirements/package-lock.json
 	mkdir -p $(TOOLS)
@@ -43,7 +48,7 @@ lint: install
 
 test: install tools lint
 	$(BIN)/arazzo-sfn check
-	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) $(BIN)/pytest -q
+	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) CHECKOV=$(CHECKOV) $(BIN)/pytest -q
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json

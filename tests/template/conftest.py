@@ -41,6 +41,11 @@ def asl_validator() -> Path:
 
 
 @pytest.fixture(scope="session")
+def checkov() -> Path:
+    return _tool("CHECKOV", ".tools/checkov/bin/checkov")
+
+
+@pytest.fixture(scope="session")
 def template() -> dict:
     return load_template()
 
