@@ -7,8 +7,9 @@
 
 (local_tools.sam deploys a whole SAM template into an engine.)
 
-What is real: moto's ASL interpreter (states, Retry/Catch, JSONata, history events), moto's Lambda/Secrets
-Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
+What is real: moto's ASL interpreter (states, Retry/Catch, history events), JSONata as AWS evaluates it (npm
+jsonata 2.0.6, in one Node process per engine: started on the first expression, stopped when the engine exits),
+moto's Lambda/Secrets Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
 in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
 EventBridge rules are matched by the engine; an execution that ends emits the "Step Functions Execution Status
 Change" event through the same routing. The engine knows nothing of any product: `sleep_modules` names the
@@ -33,6 +34,7 @@ import boto3
 from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import seams as moto_seams
 from local_tools.engine.event_routing import matches, target_input
+from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 
 LOG = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class LocalEngine:
         self.region = region
         self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
+        self.jsonata = JsonataBridge()  # evaluates every `{% %}` expression; stopped when the engine exits
         self.deliveries: list[Delivery] = []
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
@@ -146,8 +149,7 @@ class LocalEngine:
 
     def _install_seams(self) -> None:
         clock = self.clock
-        self._undo.append(moto_seams.install_jsonata_evaluator(clock))
-        self._undo.append(moto_seams.install_jsonata_string_escaping())
+        self._undo.append(moto_seams.install_jsonata_evaluator(clock, self.jsonata))
         self._undo.append(moto_seams.install_lambda_invoker(self.runner.invoke))
         self._undo.append(moto_seams.install_wait_on_clock(clock, self._record_wait))
         self._undo.append(moto_seams.install_retry_on_clock(clock, self._record_retry))

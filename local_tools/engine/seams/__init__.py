@@ -1,18 +1,16 @@
 """Every moto internal the local engine touches, one module per thing it patches.
 
 moto 5.2.5 runs Amazon States Language faithfully, but a few of its internals must be replaced to run a state
-machine locally with real handlers: it ships no JSONata evaluator, it runs Lambda handlers in Docker, it waits in
+machine locally with real handlers: it ships no JSONata evaluator (and composes expressions as text), it runs Lambda handlers in Docker, it waits in
 real time and it has no hook for "an execution ended". Each replacement is installed by one function that checks
 the internal is still where (and what) we expect, and returns an `undo` callable. tests/engine/test_moto_seams.py
 holds one test per seam: if a moto upgrade moves an internal, that test fails naming the seam and the pinned
 version, instead of the engine misbehaving somewhere downstream.
 
 Seams (all process-global while installed: one LocalEngine at a time):
-Seams (all process-global while installed: one LocalEngine at a time):
-  1. JSONata evaluation      moto...asl.jsonata.jsonata._eval_jsonata        -> jsonata-python, $millis/$now on the clock
-     1b. parse once          StringJSONata/StringVariableSample._eval_body   -> each expression parsed once,
-                             variables passed as bindings (moto splices them in as JSON literals every time)
-  2. JSONata string escaping encode_jsonata_variable_declarations (3 modules) -> JSON-encodes strings (moto does not)
+  1. JSONata evaluation      StringJSONata/StringVariableSample._eval_body   -> npm jsonata 2.0.6 (what AWS runs) in
+                             a Node process (jsonata_bridge), $states and variables as bindings, Step Functions'
+                             functions, $millis/$now on the clock; moto's text evaluator _eval_jsonata refuses
   3. Lambda invocation       moto.awslambda.models.LambdaFunction._invoke_lambda -> a caller-supplied in-process runner
   4. Wait on the clock       WaitFunction._wait_interval                    -> clock.sleep
   5. Retry on the clock      retrier_decl.time (its time.sleep)              -> clock.sleep
@@ -35,7 +33,7 @@ from .clock import (
     install_wait_on_clock,
 )
 from .execution_end import install_execution_ended_hook
-from .jsonata import install_jsonata_evaluator, install_jsonata_parse_once, install_jsonata_string_escaping
+from .jsonata import install_jsonata_evaluator
 from .lambda_invoke import install_lambda_invoker
 from .sfn_integration import install_sfn_integration_casing
 from .task_clients import install_task_client_cache
@@ -46,8 +44,6 @@ __all__ = [
     "Undo",
     "check_moto_version",
     "install_jsonata_evaluator",
-    "install_jsonata_parse_once",
-    "install_jsonata_string_escaping",
     "install_lambda_invoker",
     "install_wait_on_clock",
     "install_program_timeout_on_clock",
