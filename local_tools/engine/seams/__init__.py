@@ -1,7 +1,7 @@
 """Every moto internal the local engine touches, one module per thing it patches.
 
 moto 5.2.5 runs Amazon States Language faithfully, but a few of its internals must be replaced to run a state
-machine locally with real handlers: it ships no JSONata evaluator (and composes expressions as text), it runs Lambda handlers in Docker, it waits in
+machine locally with real handlers: it ships no JSONata evaluator, it runs Lambda handlers in Docker, it waits in
 real time and it has no hook for "an execution ended". Each replacement is installed by one function that checks
 the internal is still where (and what) we expect, and returns an `undo` callable. tests/engine/test_moto_seams.py
 holds one test per seam: if a moto upgrade moves an internal, that test fails naming the seam and the pinned
@@ -11,6 +11,7 @@ Seams (all process-global while installed: one LocalEngine at a time):
   1. JSONata evaluation      StringJSONata/StringVariableSample._eval_body   -> npm jsonata 2.0.6 (what AWS runs) in
                              a Node process (jsonata_bridge), $states and variables as bindings, Step Functions'
                              functions, $millis/$now on the clock; moto's text evaluator _eval_jsonata refuses
+                             (seam 2, moto's string escaping, went with moto's text composition)
   3. Lambda invocation       moto.awslambda.models.LambdaFunction._invoke_lambda -> a caller-supplied in-process runner
   4. Wait on the clock       WaitFunction._wait_interval                    -> clock.sleep
   5. Retry on the clock      retrier_decl.time (its time.sleep)              -> clock.sleep
