@@ -1,11 +1,13 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
-# Each installs what it needs (pinned) into .venv (the project) and .tools (SAM CLI, checkov and asl-validator,
-# kept apart because SAM CLI and checkov pin an older boto3 than moto needs).
+# Each installs what it needs (pinned) into .venv (the project) and .tools: SAM CLI and checkov, each in its own
+# environment because they pin an older boto3 than moto needs, and the npm packages (asl-validator, and jsonata
+# 2.0.6, which the local engine evaluates JSONata with, as AWS Step Functions does).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 SAM := $(TOOLS)/sam/bin/sam
+NODE_MODULES := $(TOOLS)/node_modules/.installed
 ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
@@ -21,7 +23,7 @@ $(VENV)/.installed: requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-tools: $(SAM) $(ASL_VALIDATOR) $(CHECKOV)
+tools: $(SAM) $(NODE_MODULES) $(CHECKOV)
 $(SAM): requirements/sam.txt requirements/sam-lock.txt
 	$(PYTHON) -m venv $(TOOLS)/sam
 	$(TOOLS)/sam/bin/pip install -q --disable-pip-version-check -c requirements/sam-lock.txt -r requirements/sam.txt
@@ -30,13 +32,15 @@ $(CHECKOV): requirements/checkov.txt requirements/checkov-lock.txt
 	$(PYTHON) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install -q --disable-pip-version-check -c requirements/checkov-lock.txt -r requirements/checkov.txt
 	touch $@
-$(ASL_VALIDATOR): requirements/package.json requirements/package-lock.json
+$(NODE_MODULES): requirements/package.json requirements/package-lock.json
+	@command -v node >/dev/null || { echo "Node.js (node, npm) is required: the local engine evaluates JSONata with npm jsonata, as AWS does" >&2; exit 1; }
 	mkdir -p $(TOOLS)
 	cp requirements/package.json requirements/package-lock.json $(TOOLS)/
 	cd $(TOOLS) && npm ci --no-audit --no-fund --silent
 	touch $@
 
-demo: install
+# The demo runs the machine in the local engine, which evaluates JSONata with the npm jsonata in .tools.
+demo: install $(NODE_MODULES)
 	./airbyte-sync demo
 
 # ruff (format check + lint) and mypy, configured in pyproject.toml; over the compiler package.
@@ -59,7 +63,7 @@ check: install
 corpus: install
 	$(BIN)/arazzo-sfn corpus $(CORPUS)
 
-bench: install
+bench: install $(NODE_MODULES)
 	$(BIN)/pip install -q --disable-pip-version-check -c requirements/lock.txt -r requirements/bench.txt
 	$(BIN)/python -m bench.run
 

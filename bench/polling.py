@@ -58,6 +58,7 @@ class CellResult:
     detection_lag_seconds: float
     cost_usd: float
     wall_seconds: float
+    wall_ms_per_poll: float  # the local engine's real cost of one getJob poll (wall / getJob calls)
     error: str | None = None
 
 
@@ -122,6 +123,7 @@ def _measure(engine: Any, emu: Any, machine: str, cell: Cell, name: str, connect
         status=result.status, get_job_calls=polls, transitions=transitions, max_history_events=max_events,
         executions=len(chain), detection_lag_seconds=round(ended_at - job_end, 3),
         cost_usd=transitions * PRICE_PER_TRANSITION, wall_seconds=round(wall, 2),
+        wall_ms_per_poll=round(1000 * wall / polls, 2) if polls else float("nan"),
         error=None if result.status == "SUCCEEDED" else f"{result.error}: {(result.cause or '')[:200]}",
     )
 

@@ -64,6 +64,16 @@ def polling_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def engine_cost_line(rows: list[dict[str, Any]]) -> str:
+    """The local engine's real seconds per getJob poll, on the cell with the most polls."""
+    if not rows:
+        return ""
+    busiest = max(rows, key=lambda r: r["get_job_calls"])
+    return (f"Local engine cost: {busiest['wall_ms_per_poll']:.1f} ms real per getJob poll "
+            f"({busiest['policy']} / {busiest['duration_name']}: {busiest['wall_seconds']:.1f} s wall / "
+            f"{busiest['get_job_calls']:,} polls; JSONata by npm jsonata 2.0.6 in one Node process per engine).")
+
+
 def default_checks(rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
     by = {(r["policy"], r["duration_name"]): r for r in rows}
     checks = []
@@ -174,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). How to read it: bench/README.md.", "",
                 "## Polling", "", polling_table(rows), "",
                 f"Polling cells: {polling_wall:.0f} s wall in {args.workers} processes; Step Functions cost at "
-                f"$0.025 per 1,000 state transitions.", "", "### Product default vs. targets", ""]
+                f"$0.025 per 1,000 state transitions.", "", engine_cost_line(rows), "",
+                "### Product default vs. targets", ""]
     for text, ok in default_checks(rows):
         sections.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
     if cold:

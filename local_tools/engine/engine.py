@@ -7,8 +7,9 @@
 
 (local_tools.sam deploys a whole SAM template into an engine.)
 
-What is real: moto's ASL interpreter (states, Retry/Catch, JSONata, history events), moto's Lambda/Secrets
-Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
+What is real: moto's ASL interpreter (states, Retry/Catch, history events), JSONata as AWS evaluates it (npm
+jsonata 2.0.6, in one Node process per engine: started on the first expression, stopped when the engine exits),
+moto's Lambda/Secrets Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
 in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
 EventBridge events are delivered by the engine (event_routing.py: moto's own pattern matcher, EventBridge's
 target input and delivery; put_events reports the executions a delivery started); an execution that ends
@@ -35,6 +36,7 @@ from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import seams as moto_seams
 from local_tools.engine.event_routing import (BusEvent, Delivery, EventRouter, Publication, check_request,
                                              event_from_entry, make_event)
+from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 
 LOG = logging.getLogger(__name__)
@@ -95,6 +97,7 @@ class LocalEngine:
         self.region = region
         self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
+        self.jsonata = JsonataBridge()  # evaluates every `{% %}` expression; stopped when the engine exits
         self.deliveries: list[Delivery] = []  # every EventBridge delivery, in order (event_routing.EventRouter)
         self.router = EventRouter(self)
         self.routing_errors: list[str] = []
@@ -137,8 +140,7 @@ class LocalEngine:
 
     def _install_seams(self) -> None:
         clock = self.clock
-        self._undo.append(moto_seams.install_jsonata_evaluator(clock))
-        self._undo.append(moto_seams.install_jsonata_string_escaping())
+        self._undo.append(moto_seams.install_jsonata_evaluator(clock, self.jsonata))
         self._undo.append(moto_seams.install_lambda_invoker(self.runner.invoke))
         self._undo.append(moto_seams.install_wait_on_clock(clock, self._record_wait))
         self._undo.append(moto_seams.install_retry_on_clock(clock, self._record_retry))

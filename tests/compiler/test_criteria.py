@@ -1,17 +1,16 @@
-"""Every criterion form the compiler accepts, compiled to JSONata and evaluated by a real JSONata engine.
+"""Every criterion form the compiler accepts, compiled to JSONata and evaluated as AWS evaluates it (npm jsonata).
 
 The generated expression runs with the same variables the state machine has at that point: the step's response as
 `$states.input`, `$steps` and `$inputs`.
 """
-import json
-
-import jsonata
 import pytest
 
 from arazzo_sfn import conditions as c
 from arazzo_sfn import jsonata as js
 from arazzo_sfn import translate as tr
 from arazzo_sfn.expressions import parse_expression
+
+from reference_jsonata import evaluate as evaluate_jsonata
 
 RESPONSE = {
     "statusCode": 200,
@@ -28,10 +27,7 @@ def evaluate(condition: str, kind: str = "simple", context: str | None = None, r
     scope = tr.Scope(response=js.Var("states.input"))
     context_js = tr.runtime(parse_expression(context), scope) if context else None
     expression = js.render(tr.condition(c.parse_criterion(condition, kind), scope, context_js))
-    # Bind variables the way the Step Functions runtime does: declarations, then the expression.
-    program = (f"($states := {json.dumps({'input': response})}; $steps := {json.dumps(STEPS)}; "
-               f"$inputs := {json.dumps(INPUTS)}; {expression})")
-    result = jsonata.Jsonata(program).evaluate(None)
+    result = evaluate_jsonata(expression, states={"input": response}, steps=STEPS, inputs=INPUTS)
     assert isinstance(result, bool), f"{condition!r} gave {result!r}, not a boolean"
     return result
 

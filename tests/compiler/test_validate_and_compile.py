@@ -1,16 +1,16 @@
 """Reading, validating and compiling whole documents: problems carry file, line and step; output is deterministic."""
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-import jsonata
 import pytest
 
 from arazzo_sfn import cli
 from arazzo_sfn.lower import CompileError, function_placeholder, lower
 from arazzo_sfn.check import validate
+
+from reference_jsonata import evaluate as evaluate_jsonata
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT_WORKFLOW = ROOT / "arazzo" / "airbyte-trigger-sync-and-poll-workflow.yml"
@@ -121,8 +121,7 @@ def test_embedded_template_and_header_values(tmp_path):
     definition = lower(validate(write(tmp_path, VALID))[0], None, "x").to_dict()
     header = definition["States"]["read"]["Arguments"]["Payload"]["parameters"]["header"]["X-Trace"]
     expression = header.removeprefix("{% ").removesuffix(" %}")
-    steps = json.dumps({"create": {"outputs": {"id": 42}}})
-    assert jsonata.Jsonata(f"($steps := {steps}; {expression})").evaluate(None) == "adopt-42"
+    assert evaluate_jsonata(expression, steps={"create": {"outputs": {"id": 42}}}) == "adopt-42"
 
 
 BROKEN = """\

@@ -32,58 +32,37 @@ def test_moto_is_the_pinned_version():
 
 # --- 1. JSONata evaluation ---------------------------------------------------------------------------------------
 
-def test_jsonata_evaluator_seam_evaluates_with_clock_time(undo_all):
-    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
-
-    clock = VirtualClock(start=START)
-    undo_all.append(moto_seams.install_jsonata_evaluator(clock))
-    evaluate = moto_jsonata.eval_jsonata_expression
-    assert evaluate("($x := 2; $x * 21)") == 42, "seam jsonata._eval_jsonata: moto no longer calls it"
-    assert evaluate("$millis()") == int(START * 1000)
-    clock.sleep(90)
-    assert evaluate("$millis()") == int((START + 90) * 1000), "$millis() must follow the engine clock"
-    assert evaluate("$now()") == "2027-01-15T08:01:30.000Z"
-    assert evaluate("$toMillis($now())") == int((START + 90) * 1000)
-    with pytest.raises(moto_jsonata.JSONataException):
-        evaluate("$undefinedFunction(")
-
-
-def test_jsonata_evaluator_seam_undo_restores_moto(undo_all):
-    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
-
-    before = moto_jsonata._eval_jsonata
-    moto_seams.install_jsonata_evaluator(RealClock())()
-    assert moto_jsonata._eval_jsonata is before
-
-
-# --- 1b. JSONata parse once --------------------------------------------------------------------------------------
-
-# Values moto would splice into the expression text as JSON literals: the fast path must read them the same way
-# (5.0 is 5, null is null and exists, nested arrays, strings with quotes, variables shadowing $now).
-QUOTED = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9'
-PARSE_ONCE_MACHINE = {
+# Values moto keeps for $states and variables, as the evaluator must see them (5.0 is 5, null is null and exists,
+# nested arrays, strings with quotes and newlines, a variable shadowing $now), and the clock.
+QUOTED = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9 {% $x %}'
+JSONATA_MACHINE = {
     "QueryLanguage": "JSONata",
     "StartAt": "Assign",
     "States": {
         "Assign": {
             "Type": "Pass",
             "Assign": {"n": "{% $states.input.n %}", "nothing": None, "nested": [[1, 2], [3]],
-                       "text": "{% $states.input.s %}",
-                       "obj": {"a": None, "b": [None, 1.5]}},
-            "Next": "Read",
+                       "text": "{% $states.input.s %}", "obj": {"a": None, "b": [None, 1.5]},
+                       "enteredAt": "{% $millis() %}"},
+            "Next": "Later",
         },
+        "Later": {"Type": "Wait", "Seconds": 90, "Next": "Read"},
         "Read": {
             "Type": "Pass",
             "Output": {
                 "n": "{% $n %}", "nString": "{% $string($n) %}", "nType": "{% $type($n) %}",
                 "nothingExists": "{% $exists($nothing) %}", "nothingIsNull": "{% $nothing = null %}",
                 "flat": "{% $nested[0] %}", "all": "{% $nested %}", "count": "{% $count($nested) %}",
-                "text": "{% $text %}",
-                "objA": "{% $type($obj.a) %}", "objB": "{% $obj.b %}", "input": "{% $states.input %}",
-                "context": "{% $states.context.State.Name %}", "millis": "{% $millis() %}",
+                "text": "{% $text %}", "objA": "{% $type($obj.a) %}", "objB": "{% $obj.b %}",
+                "input": "{% $states.input %}", "context": "{% $states.context.State.Name %}",
+                "enteredAt": "{% $enteredAt %}", "millis": "{% $millis() %}", "now": "{% $now() %}",
+                "sameInstant": "{% $toMillis($now()) = $millis() %}",
                 "sum": "{% ($x := 2; $now := 40; $x + $now) %}", "merged": "{% $merge([$obj, {'c': $n}]) %}",
                 "fallback": "{% $exists($undefinedVariable) ? 'defined' : 'undefined' %}",
                 "partition": "{% $partition([1, 2, 3], 2) %}",
+                # $states is bound whole, as on AWS: moto's reference regex reads `/ 2 + $count(...) /` as a regex
+                # literal and would bind $states.input only ($count(undefined) = 0, 2.5).
+                "divided": "{% $states.input.n / 2 + $count($states.context.Execution.Input) / 2 %}",
             },
             "End": True,
         },
@@ -91,82 +70,92 @@ PARSE_ONCE_MACHINE = {
 }
 
 
-def _run_parse_once_machine(monkeypatch, parse_once):
+def _run_jsonata_machine(engine, runs=1):
+    machine = engine.create_state_machine(JSONATA_MACHINE)
+    results = [engine.run(machine, {"n": 5.0, "s": QUOTED}) for _ in range(runs)]
+    for result in results:
+        assert result.status == "SUCCEEDED", (result.error, result.cause)
+    return results[-1].output
+
+
+def test_jsonata_seam_evaluates_moto_values_on_the_engine_clock():
     from local_tools.engine import LocalEngine
 
-    if not parse_once:
-        monkeypatch.setattr(moto_seams, "install_jsonata_parse_once", lambda clock: (lambda: None))
     with LocalEngine(clock=VirtualClock(start=START)) as engine:
-        machine = engine.create_state_machine(PARSE_ONCE_MACHINE)
-        result = engine.run(machine, {"n": 5.0, "s": QUOTED})
-    monkeypatch.undo()
-    assert result.status == "SUCCEEDED", (result.error, result.cause)
-    return result.output
+        output = _run_jsonata_machine(engine)
+    assert output["n"] == 5 and output["nString"] == "5" and output["nType"] == "number"
+    assert output["nothingExists"] is True and output["nothingIsNull"] is True
+    assert output["flat"] == [1, 2] and output["all"] == [[1, 2], [3]] and output["count"] == 2
+    assert output["text"] == QUOTED and output["input"] == {"n": 5, "s": QUOTED}
+    assert output["objA"] == "null" and output["objB"] == [None, 1.5] and output["merged"] == {
+        "a": None, "b": [None, 1.5], "c": 5}
+    assert output["context"] == "Read" and output["fallback"] == "undefined"
+    assert output["enteredAt"] == int(START * 1000), "$millis() must read the engine clock"
+    assert output["millis"] == int((START + 90) * 1000), "$millis() must follow the clock through a Wait"
+    assert output["now"] == "2027-01-15T08:01:30.000Z" and output["sameInstant"] is True
+    assert output["sum"] == 42, "a variable declared in the expression shadows $now"
+    assert output["partition"] == [[1, 2], [3]] and output["divided"] == 3
 
 
-def test_jsonata_parse_once_gives_moto_results(monkeypatch):
-    fast = _run_parse_once_machine(monkeypatch, parse_once=True)
-    slow = _run_parse_once_machine(monkeypatch, parse_once=False)
-    assert fast == slow, "seam StringJSONata._eval_body (parse once): results differ from moto's own path"
-    assert fast["n"] == 5 and fast["nString"] == "5" and fast["nothingExists"] is True and fast["text"] == QUOTED
-    assert fast["millis"] == int(START * 1000) and fast["sum"] == 42
-
-
-def test_jsonata_parse_once_parses_each_expression_once(undo_all, monkeypatch):
-    import jsonata
-
+def test_jsonata_seam_parses_each_expression_once():
     from local_tools.engine import LocalEngine
 
-    parsed = []
-    original_init = jsonata.Jsonata.__init__
-
-    def counting_init(self, expr, *args, **kwargs):
-        parsed.append(expr)
-        original_init(self, expr, *args, **kwargs)
-
-    monkeypatch.setattr(jsonata.Jsonata, "__init__", counting_init)
+    fields = [value for state in JSONATA_MACHINE["States"].values()
+              for value in [*state.get("Assign", {}).values(), *state.get("Output", {}).values()]
+              if isinstance(value, str) and value.startswith("{%")]
     with LocalEngine(clock=VirtualClock(start=START)) as engine:
-        machine = engine.create_state_machine(PARSE_ONCE_MACHINE)
-        for _ in range(3):
-            assert engine.run(machine, {"n": 1, "s": QUOTED}).status == "SUCCEEDED"
-    repeated = {expr for expr in parsed if parsed.count(expr) > 1 and "$partition" not in expr}
-    assert not repeated, f"seam StringJSONata._eval_body (parse once) not in effect: re-parsed {sorted(repeated)[:3]}"
+        _run_jsonata_machine(engine, runs=3)
+        bridge = engine.jsonata
+        stats = bridge.stats()
+    assert stats["evaluations"] == 3 * len(fields), stats
+    assert stats["parsed"] == len(set(fields)), f"seam 1: expressions re-parsed: {stats}"
+    assert bridge.starts == 1, "one Node process per engine"
 
 
-def test_jsonata_parse_once_seam_undo_restores_moto(undo_all):
+@pytest.mark.parametrize("output, error, cause", [
+    ("{% $states.input.missing %}", "States.QueryEvaluationError",
+     "The JSONata expression '$states.input.missing' returned nothing (undefined)."),
+    ("{% function($x) { $x } %}", "States.QueryEvaluationError",
+     "The JSONata expression 'function($x) { $x }' returned an unsupported result type."),
+    ("{% $nope(1) %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
+    ("{% $eval('1 + 1') %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
+    ("{% 1 + %}", "States.Runtime", "S0207: Unexpected end of expression"),
+], ids=["undefined", "function", "error", "no $eval", "syntax"])
+def test_jsonata_seam_fails_states_as_moto_does(output, error, cause):
+    from local_tools.engine import LocalEngine
+
+    machine = {"QueryLanguage": "JSONata", "StartAt": "Read", "States": {"Read": {
+        "Type": "Pass", "Output": output, "End": True}}}
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        result = engine.run(engine.create_state_machine(machine), {"present": 1})
+    assert result.status == "FAILED" and result.error == error, (result.error, result.cause)
+    assert cause in result.cause
+    if error == "States.QueryEvaluationError":
+        assert [e["type"] for e in result.events].count("EvaluationFailed") == 1
+
+
+def test_jsonata_seam_undo_restores_moto_and_stops_node(undo_all):
     from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
         StringJSONata,
         StringVariableSample,
     )
-
-    before = (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"])
-    undo = moto_seams.install_jsonata_evaluator(RealClock())
-    assert StringJSONata.__dict__["_eval_body"] is not before[0]
-    undo()
-    assert (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"]) == before
-
-
-# --- 2. JSONata string escaping ----------------------------------------------------------------------------------
-
-NASTY = 'he said "hi" \\ back\\slash\nnew line \t tab \u00e9 {% $x %}'
-
-
-def test_jsonata_string_escaping_seam(undo_all):
-    import moto.stepfunctions.parser.asl.eval.states as states_module
-    import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
     from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 
-    undo_all.append(moto_seams.install_jsonata_evaluator(RealClock()))
-    # Without the fix moto writes "he said "hi"..." and the expression does not parse.
-    broken = moto_jsonata.encode_jsonata_variable_declarations({"$v": NASTY})
-    with pytest.raises(moto_jsonata.JSONataException):
-        moto_jsonata.eval_jsonata_expression(f"({broken}$v)")
+    from local_tools.engine.jsonata_bridge import JsonataBridge
 
-    undo_all.append(moto_seams.install_jsonata_string_escaping())
-    for module in (moto_jsonata, states_module, variable_store_module):
-        declarations = module.encode_jsonata_variable_declarations({"$v": NASTY, "$o": {"k": [NASTY, 1]}})
-        assert moto_jsonata.eval_jsonata_expression(f"({declarations}[$v, $o])") == [NASTY, {"k": [NASTY, 1]}], (
-            f"seam jsonata.encode_jsonata_variable_declarations not effective in {module.__name__}")
+    before = (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"],
+              moto_jsonata._eval_jsonata)
+    bridge = JsonataBridge()
+    undo = moto_seams.install_jsonata_evaluator(RealClock(), bridge)
+    assert StringJSONata.__dict__["_eval_body"] is not before[0]
+    with pytest.raises(moto_seams.SeamMoved, match="composed JSONata text"):
+        moto_jsonata.eval_jsonata_expression("(1 + 1)")
+    assert bridge.evaluate("1 + 1") == 2
+    process = bridge._process
+    undo()
+    assert (StringJSONata.__dict__["_eval_body"], StringVariableSample.__dict__["_eval_body"],
+            moto_jsonata._eval_jsonata) == before
+    assert process.poll() is not None, "undo must stop the Node process"
 
 
 # --- 3. Lambda invocation ----------------------------------------------------------------------------------------
@@ -393,10 +382,13 @@ def test_execution_history_paging_seam_undo_restores_moto(undo_all):
 # --- loud failures -----------------------------------------------------------------------------------------------
 
 MOVED = [
-    ("jsonata._eval_jsonata", "moto.stepfunctions.parser.asl.jsonata.jsonata", "_eval_jsonata",
+    ("StringJSONata._eval_body (JSONata evaluation)",
+     "moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringJSONata",
      lambda: moto_seams.install_jsonata_evaluator(RealClock())),
-    ("jsonata.encode_jsonata_variable_declarations", "moto.stepfunctions.parser.asl.eval.states",
-     "encode_jsonata_variable_declarations", moto_seams.install_jsonata_string_escaping),
+    ("StringJSONata._eval_body (JSONata evaluation)", "moto.stepfunctions.parser.asl.jsonata.jsonata",
+     "_eval_jsonata", lambda: moto_seams.install_jsonata_evaluator(RealClock())),
+    ("StringJSONata._eval_body (JSONata evaluation)", "moto.stepfunctions.parser.asl.jsonata.validations",
+     "_validate_null_output", lambda: moto_seams.install_jsonata_evaluator(RealClock())),
     ("awslambda.LambdaFunction._invoke_lambda", "moto.awslambda.models", "LambdaFunction",
      lambda: moto_seams.install_lambda_invoker(lambda function, event: ("{}", False, ""))),
     ("WaitFunction._wait_interval",
@@ -410,10 +402,6 @@ MOVED = [
      lambda: moto_seams.install_program_timeout_on_clock(RealClock())),
     ("BaseExecutionWorkerCommunication.terminated", "moto.stepfunctions.parser.backend.execution",
      "BaseExecutionWorkerCommunication", lambda: moto_seams.install_execution_ended_hook(lambda e: None)),
-    ("StringJSONata._eval_body (parse once)", "moto.stepfunctions.parser.asl.component.common.string.string_expression",
-     "StringJSONata", lambda: moto_seams.install_jsonata_parse_once(RealClock())),
-    ("StringJSONata._eval_body (parse once)", "moto.stepfunctions.parser.asl.eval.states", "_STATES_RESULT_PREFIX",
-     lambda: moto_seams.install_jsonata_parse_once(RealClock())),
     ("boto_client_for (Task clients)", "moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for",
      moto_seams.install_task_client_cache),
     ("StateTaskServiceSfn._normalise_parameters/_normalise_response",

@@ -8,10 +8,10 @@ holds one test per seam: if a moto upgrade moves an internal, that test fails na
 version, instead of the engine misbehaving somewhere downstream.
 
 Seams (all process-global while installed: one LocalEngine at a time):
-  1. JSONata evaluation      moto...asl.jsonata.jsonata._eval_jsonata        -> jsonata-python, $millis/$now on the clock
-     1b. parse once          StringJSONata/StringVariableSample._eval_body   -> each expression parsed once,
-                             variables passed as bindings (moto splices them in as JSON literals every time)
-  2. JSONata string escaping encode_jsonata_variable_declarations (3 modules) -> JSON-encodes strings (moto does not)
+  1. JSONata evaluation      StringJSONata/StringVariableSample._eval_body   -> npm jsonata 2.0.6 (what AWS runs) in
+                             a Node process (jsonata_bridge), $states and variables as bindings, Step Functions'
+                             functions, $millis/$now on the clock; moto's text evaluator _eval_jsonata refuses
+                             (seam 2, moto's string escaping, went with moto's text composition)
   3. Lambda invocation       moto.awslambda.models.LambdaFunction._invoke_lambda -> a caller-supplied in-process runner
   4. Wait on the clock       WaitFunction._wait_interval                    -> clock.sleep
   5. Retry on the clock      retrier_decl.time (its time.sleep)              -> clock.sleep
@@ -41,7 +41,7 @@ from .clock import (
 from .event_patterns import event_pattern_matcher
 from .execution_end import install_execution_ended_hook
 from .execution_history import install_execution_history_paging
-from .jsonata import install_jsonata_evaluator, install_jsonata_parse_once, install_jsonata_string_escaping
+from .jsonata import install_jsonata_evaluator
 from .lambda_invoke import install_lambda_invoker
 from .sfn_integration import install_sfn_integration_casing
 from .task_clients import install_task_client_cache
@@ -52,8 +52,6 @@ __all__ = [
     "Undo",
     "check_moto_version",
     "install_jsonata_evaluator",
-    "install_jsonata_parse_once",
-    "install_jsonata_string_escaping",
     "install_lambda_invoker",
     "install_wait_on_clock",
     "install_program_timeout_on_clock",

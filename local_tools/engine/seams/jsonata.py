@@ -1,94 +1,38 @@
-"""Seams 1, 1b and 2: JSONata evaluation (moto ships none), parsed once per expression, and strings encoded as JSON."""
+"""Seam 1: every `{% %}` expression evaluated by npm jsonata 2.0.6 (what AWS runs), through the Node bridge."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from .base import Undo, patch, require_attr, require_params, require_source
+from local_tools.engine.jsonata_bridge import UNDEFINED, JsonataBridge, JsonataError, UnsupportedResult
 
-# --- 1. JSONata evaluation ---------------------------------------------------------------------------------------
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
 
-def install_jsonata_evaluator(clock: Any, parse_once: bool = True) -> Undo:
-    """Evaluate `{% %}` expressions with jsonata-python; `$millis()` and `$now()` read `clock`.
 
-    moto composes each expression as one string `($states := {...}; $var := ...; <expr>)` and hands it to
-    `_eval_jsonata(expression) -> value`. Errors are re-raised as moto's JSONataException, as its JVM bridge does
-    (moto then fails the execution with States.Runtime; AWS would say States.QueryEvaluationError).
+def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -> Undo:
+    """Evaluate JSONata the way AWS Step Functions does: npm jsonata 2.0.6 with Step Functions' functions
+    ($partition, $range, $hash, $random(seed), $uuid, $parse; no $eval), `$millis()`/`$now()` on `clock`.
 
-    parse_once (default) also installs seam 1b (see install_jsonata_parse_once): same results, without re-parsing
-    every expression together with all the variables on every evaluation.
+    moto 5.2.5 ships no evaluator: StringJSONata._eval_body (every `{% %}` field) and StringVariableSample._eval_body
+    (a `$variable` reference) write the bindings into the expression text as JSON literals, prepend JSONata
+    declarations of the Step Functions functions (its $parse is $eval) and hand the text to an evaluator that is
+    None. Both bodies are replaced. The replacements keep moto's semantics around the evaluation:
+      - the bindings: `$states` (input, context and, where moto has them, result and errorOutput; JSONata states
+        only), then the variable store's outer and inner scope, so a variable shadows a function of the same name;
+        values are moto's, JSON-encoded as moto encodes them;
+      - moto's check of the references (`$` and `$$` alone are refused, raising moto's own error);
+      - the result: StringJSONata fails the state with States.QueryEvaluationError and an EvaluationFailed event when
+        the expression returns nothing (undefined) or a function, as moto's validate_jsonata_expression_output does;
+        StringVariableSample pushes None for undefined, as moto's evaluator answered;
+      - errors raised as moto's JSONataException("UNKNOWN", "<code>: <message>"), as its JVM bridge raised them
+        (moto then fails the execution with States.Runtime; AWS says States.QueryEvaluationError).
+    One timestamp per evaluation, the clock's, for `$now()`, `$millis()` and `$toMillis()`'s defaults.
+
+    The bridge (one Node process, parsing each expression once) starts on the first evaluation; undo stops it.
     """
-    undo_evaluator = _install_jsonata_evaluator(clock)
-    if not parse_once:
-        return undo_evaluator
-    try:
-        undo_parse_once = install_jsonata_parse_once(clock)
-    except BaseException:
-        undo_evaluator()
-        raise
-    return lambda: (undo_parse_once(), undo_evaluator())
-
-
-def _clock_functions(clock: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """$millis() and $now() for one evaluation: one timestamp per evaluation, as JSONata specifies."""
-    from jsonata.functions import Functions
-
-    millis = int(clock.now() * 1000)
-    return (lambda: millis), (
-        lambda picture=None, timezone=None: Functions.datetime_from_millis(millis, picture, timezone))
-
-
-def _install_jsonata_evaluator(clock: Any) -> Undo:
-    seam = "jsonata._eval_jsonata"
-    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
-
-    require_attr(seam, moto_jsonata, "_eval_jsonata")
-    require_attr(seam, moto_jsonata, "eval_jsonata_expression")
-    jsonata_exception = require_attr(seam, moto_jsonata, "JSONataException")
-
-    import jsonata
-
-    def evaluate(expression: str) -> Any:
-        millis, now = _clock_functions(clock)
-        try:
-            compiled = jsonata.Jsonata(expression)
-            compiled.register_lambda("millis", millis)
-            compiled.register_lambda("now", now)
-            return compiled.evaluate(None)
-        except Exception as error:  # jsonata-python raises JException (syntax, types) and plain Python errors
-            raise jsonata_exception("UNKNOWN", str(error)) from error
-
-    return patch(moto_jsonata, "_eval_jsonata", evaluate)
-
-
-# --- 1b. JSONata: parse each expression once ------------------------------------------------------------------
-
-def install_jsonata_parse_once(clock: Any) -> Undo:
-    """Evaluate `{% %}` expressions from a parse cache, with the variables passed as bindings.
-
-    moto's StringJSONata._eval_body (and StringVariableSample's) writes $states and every variable into the text as
-    JSON literals, `($states:={...};$inputs:={...};...;<expr>)`, so jsonata-python re-parses the whole execution
-    state on every evaluation: most of the local engine's time in a long poll. This replacement keeps moto's
-    semantics and only changes how the values reach the evaluator:
-      - the same bindings moto would declare ($states, or the parts of it the expression references, then the
-        variable store's outer and inner scope, in that order), JSON-encoded and decoded again so that each
-        evaluation gets fresh values with the numbers a JSONata literal would give (5.0 -> 5) and null stays null;
-      - the expression `(<expr>)` parsed once (cache by text); each evaluation runs on a shallow copy (jsonata-python
-        keeps per-evaluation state on the instance), with `$millis()`/`$now()` on `clock` bound where moto's
-        evaluator registers them (so a user variable of that name still wins);
-      - anything else goes through moto's own path, unchanged: expressions that use the intrinsic functions moto
-        declares in text ($partition, $range, $hash, $randomSeeded, $uuid, $parse) or `$eval`, an undefined or null
-        result (moto re-evaluates it to decide between null and undefined), and any error (so error messages and
-        history events are exactly moto's).
-    """
-    seam = "StringJSONata._eval_body (parse once)"
-    import copy
-    import json
-
-    import jsonata
-    from jsonata.utils import Utils
+    seam = "StringJSONata._eval_body (JSONata evaluation)"
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
-    from moto.stepfunctions.parser.asl.eval import states as states_module
-    from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+    from moto.stepfunctions.parser.asl.jsonata import validations
 
     string_jsonata = require_attr(seam, string_expression, "StringJSONata")
     variable_sample = require_attr(seam, string_expression, "StringVariableSample")
@@ -97,10 +41,11 @@ def install_jsonata_parse_once(clock: Any) -> Undo:
     require_params(seam, original_jsonata_body, ["self", "env"])
     require_params(seam, original_sample_body, ["self", "env"])
     extract_references = require_attr(seam, string_expression, "extract_jsonata_variable_references")
-    intrinsic_declarations = require_attr(seam, string_expression, "get_intrinsic_functions_declarations")
     to_json_str = require_attr(seam, string_expression, "to_json_str")
     query_language_mode = require_attr(seam, string_expression, "QueryLanguageMode")
-    # What the replacement reproduces, read from moto's source: if any of it changes, re-check this seam.
+    jsonata_exception = require_attr(seam, moto_jsonata, "JSONataException")
+    require_attr(seam, moto_jsonata, "_eval_jsonata")
+    # What the replacements reproduce, read from moto's source: if any of it changes, re-check this seam.
     require_source(seam, original_jsonata_body, (
         "extract_jsonata_variable_references(self.expression)", "get_intrinsic_functions_declarations(",
         "env.states.to_variable_declarations(", "env.variable_store.get_variable_declarations()",
@@ -110,136 +55,86 @@ def install_jsonata_parse_once(clock: Any) -> Undo:
         "extract_jsonata_variable_references(self.expression)", "QueryLanguageMode.JSONata",
         "env.states.to_variable_declarations(", "env.variable_store.get_variable_declarations()",
         "env.stack.append(result)"))
-    states_class = require_attr(seam, states_module, "States")
-    states_prefix = require_attr(seam, states_module, "_STATES_PREFIX")
-    sub_state_prefixes = {
-        "input": require_attr(seam, states_module, "_STATES_INPUT_PREFIX"),
-        "context": require_attr(seam, states_module, "_STATES_CONTEXT_PREFIX"),
-        "result": require_attr(seam, states_module, "_STATES_RESULT_PREFIX"),
-        "errorOutput": require_attr(seam, states_module, "_STATES_ERROR_OUTPUT_PREFIX"),
-    }
-    require_source(seam, states_class.to_variable_declarations, (
-        "bindings={_STATES_PREFIX: self._states_data}", "candidate_sub_states", "_STATES_INPUT_PREFIX",
-        "_STATES_CONTEXT_PREFIX", "_STATES_RESULT_PREFIX", "_STATES_ERROR_OUTPUT_PREFIX",
-        "bindings={_STATES_PREFIX: sub_states}"))
+    from moto.stepfunctions.parser.asl.eval import states as states_module
+    from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
+
+    require_source(seam, require_attr(seam, states_module, "States").__init__, ("StatesData(input=",))
     store_class = require_attr(seam, variable_store_module, "VariableStore")
     require_source(seam, store_class.get_variable_declarations, ("self._outer_scope", "self._inner_scope"))
     require_source(seam, store_class._to_variable_declarations, ('f"${key}"',))
+    fail_evaluation = _query_evaluation_failure(seam, validations)
 
-    def number(text: str) -> Any:  # as jsonata-python's tokenizer reads a number literal
-        return Utils.convert_number(float(text))
+    bridge = bridge if bridge is not None else JsonataBridge()
+    bridge.check()  # a missing Node or npm jsonata fails the engine's start, not some execution later
+    checked: set[str] = set()
 
-    def not_a_literal(text: str) -> Any:  # NaN/Infinity: not JSONata literals; let moto's path fail as it does
-        raise ValueError(text)
+    def check_references(expression: str) -> None:
+        if expression not in checked:
+            extract_references(expression)  # raises moto's IllegalJSONataVariableReference for `$` / `$$`
+            checked.add(expression)
 
-    # expression text -> (references, parsed program), or None: use moto's own path
-    plans: dict[str, tuple[set[str], Any] | None] = {}
-
-    def plan(expression: str) -> tuple[set[str], Any] | None:
-        try:
-            return plans[expression]
-        except KeyError:
-            pass
-        found = None
-        try:
-            references = extract_references(expression)
-            if not intrinsic_declarations(references) and not any(
-                    reference == "$eval" or reference.startswith("$eval.") for reference in references):
-                found = (references, jsonata.Jsonata("(" + expression + ")"))
-        except Exception:  # an illegal reference or a syntax error: moto's path reports it its own way
-            found = None
-        plans[expression] = found
-        return found
-
-    def bindings_for(env: Any, references: set[str], with_states: bool) -> dict[str, Any]:
-        declared: dict[str, Any] = {}
-        if with_states:
-            states_data = env.states._states_data
-            if not references or states_prefix in references:
-                declared["states"] = states_data
-            else:
-                candidates, sub_states = dict(sub_state_prefixes), {}
-                for reference in references:
-                    if not candidates:
-                        break
-                    for key, prefix in candidates.items():
-                        if reference.startswith(prefix):
-                            sub_states[key] = states_data[key]
-                            del candidates[key]
-                            break
-                declared["states"] = sub_states
+    def bindings_json(env: Any, with_states: bool) -> str:
         store = env.variable_store
+        declared = {"states": env.states._states_data} if with_states else {}
         declared.update(store._outer_scope)
         declared.update(store._inner_scope)
-        fresh = json.loads(to_json_str(declared, separators=(",", ":")), parse_int=number, parse_float=number,
-                           parse_constant=not_a_literal)
-        # A binding of None reads as undefined in jsonata-python; a declared `$x := null` is null.
-        return {name: Utils.NULL_VALUE if value is None else value for name, value in fresh.items()}
+        return to_json_str(declared, separators=(",", ":"))
 
-    def evaluate(env: Any, planned: tuple[set[str], Any], with_states: bool) -> Any:
-        references, program = planned
-        bindings = bindings_for(env, references, with_states)
-        instance = copy.copy(program)  # evaluate() keeps state on the instance; the parsed tree is shared
-        instance.environment = instance.create_frame(program.environment)
-        millis, now = _clock_functions(clock)
-        instance.register_lambda("millis", millis)
-        instance.register_lambda("now", now)
-        return instance.evaluate(None, bindings)
+    def evaluate(self: Any, env: Any, with_states: bool) -> Any:
+        check_references(self.expression)
+        try:
+            return bridge.evaluate_encoded(self.expression, bindings_json(env, with_states),
+                                           now_millis=int(clock.now() * 1000))
+        except JsonataError as error:
+            raise jsonata_exception("UNKNOWN", str(error)) from error
 
-    def parsed_once(original_body: Callable[..., None], with_states: Callable[[Any], bool]) -> Callable[..., None]:
-        """An `_eval_body` that evaluates a cached parse; anything unusual falls back to moto's own body."""
-        def body(self: Any, env: Any) -> None:
-            planned = plan(self.expression)
-            if planned is not None:
-                try:
-                    result = evaluate(env, planned, with_states=with_states(self))
-                except Exception:
-                    result = None
-                # A string or any other defined value passes moto's output validation as is.
-                if result is not None:
-                    env.stack.append(result)
-                    return
-            original_body(self, env)
-        return body
+    def jsonata_body(self: Any, env: Any) -> None:
+        try:
+            result = evaluate(self, env, with_states=True)
+        except UnsupportedResult:
+            result = None
+            fail_evaluation(env, f"The JSONata expression '{self.expression}' returned an unsupported result type.")
+        if result is UNDEFINED:
+            fail_evaluation(env, f"The JSONata expression '{self.expression}' returned nothing (undefined).")
+        env.stack.append(result)
 
-    jsonata_body = parsed_once(original_jsonata_body, lambda component: True)
-    sample_body = parsed_once(original_sample_body,
-                              lambda component: component.query_language_mode == query_language_mode.JSONata)
+    def sample_body(self: Any, env: Any) -> None:
+        result = evaluate(self, env, with_states=self.query_language_mode == query_language_mode.JSONata)
+        env.stack.append(None if result is UNDEFINED else result)
 
-    undo_jsonata = patch(string_jsonata, "_eval_body", jsonata_body)
-    undo_sample = patch(variable_sample, "_eval_body", sample_body)
-    return lambda: (undo_sample(), undo_jsonata())
+    def composed_text_evaluator(expression: str) -> Any:
+        raise SeamMoved("jsonata._eval_jsonata", "moto evaluated composed JSONata text on a path the local engine "
+                                                 "does not replace (only StringJSONata/StringVariableSample)")
 
-
-# --- 2. JSONata string escaping ----------------------------------------------------------------------------------
-
-# moto writes string variables as f'"{value}"': a quote, backslash or newline in $states.input or an Assign'd
-# variable breaks the whole expression. The modules import the function by name, so each copy is replaced.
-_VARIABLE_ENCODER_MODULES = (
-    "moto.stepfunctions.parser.asl.jsonata.jsonata",
-    "moto.stepfunctions.parser.asl.eval.states",
-    "moto.stepfunctions.parser.asl.eval.variable_store",
-)
-
-
-def install_jsonata_string_escaping() -> Undo:
-    seam = "jsonata.encode_jsonata_variable_declarations"
-    import importlib
-
-    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
-
-    def encode_jsonata_variable_declarations(bindings: dict[str, Any]) -> str:
-        # A JSON document is a JSONata literal; strings included.
-        return "".join(
-            f"{reference}:={to_json_str(value, separators=(',', ':'))};" for reference, value in bindings.items()
-        )
-
-    undos = []
-    for module_name in _VARIABLE_ENCODER_MODULES:
-        module = importlib.import_module(module_name)
-        original = require_attr(seam, module, "encode_jsonata_variable_declarations")
-        require_params(seam, original, ["bindings"])
-        undos.append(patch(module, "encode_jsonata_variable_declarations", encode_jsonata_variable_declarations))
+    undos = [patch(string_jsonata, "_eval_body", jsonata_body), patch(variable_sample, "_eval_body", sample_body),
+             patch(moto_jsonata, "_eval_jsonata", composed_text_evaluator), bridge.close]
     return lambda: [undo() for undo in reversed(undos)]
 
 
+def _query_evaluation_failure(seam: str, validations: Any) -> Callable[[Any, str], None]:
+    """A function that fails the state as moto's validate_jsonata_expression_output does: an EvaluationFailed
+    event, then a FailureEventException carrying States.QueryEvaluationError with `cause`."""
+    null_output = require_attr(seam, validations, "_validate_null_output")
+    validate = require_attr(seam, validations, "validate_jsonata_expression_output")
+    require_source(seam, null_output, (
+        "StatesErrorNameType.StatesQueryEvaluationError", "HistoryEventType.EvaluationFailed",
+        "returned nothing (undefined).", "raise FailureEventException(failure_event=failure_event)"))
+    require_source(seam, validate, ("env.event_manager.add_event(", "HistoryEventType.EvaluationFailed",
+                                    "ex.get_evaluation_failed_event_details()", "raise ex"))
+    names = {name: require_attr(seam, validations, name) for name in (
+        "EvaluationFailedEventDetails", "HistoryEventType", "FailureEvent", "FailureEventException",
+        "StatesErrorName", "StatesErrorNameType", "EventDetails")}
+
+    def fail(env: Any, cause: str) -> None:
+        error_name = names["StatesErrorName"](typ=names["StatesErrorNameType"].StatesQueryEvaluationError)
+        failure = names["FailureEventException"](failure_event=names["FailureEvent"](
+            env=env, error_name=error_name, event_type=names["HistoryEventType"].EvaluationFailed,
+            event_details=names["EventDetails"](evaluationFailedEventDetails=names["EvaluationFailedEventDetails"](
+                cause=cause, error=error_name.error_name))))
+        env.event_manager.add_event(
+            context=env.event_history_context, event_type=names["HistoryEventType"].EvaluationFailed,
+            event_details=names["EventDetails"](
+                evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()))
+        raise failure
+
+    return fail
