@@ -10,12 +10,13 @@ import uuid
 import pytest
 
 from arazzo_sfn import inputs as input_rules
+from arazzo_sfn import jsonata as js
 from local_tools.clock import VirtualClock
 from local_tools.engine import LocalEngine
 from local_tools.engine.jsonata_bridge import JsonataBridge, JsonataError
 
 UUID_CHECK = re.sub(r"^\(\$type\(\$v\) = 'string' and \$not\(\$contains\(\$v, (/.*/)\)\)\).*$", r"\1",
-                    input_rules.checks({"format": "uuid"}, "$v")[0])
+                    js.render(input_rules.checks({"format": "uuid"}, js.Var("v"))[0]))
 A_UUID = "3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60"
 
 
@@ -124,7 +125,7 @@ INPUT_SCHEMA = {"type": "object", "required": ["connectionId"],
 
 def _input_check_machine() -> dict:
     """The compiler's input check (arazzo_sfn.compiler add_start), in front of a stand-in for the first step."""
-    errors = "[" + ", ".join(input_rules.checks(INPUT_SCHEMA)) + "]"
+    errors = "[" + ", ".join(js.render(check) for check in input_rules.checks(INPUT_SCHEMA)) + "]"
     return {"QueryLanguage": "JSONata", "StartAt": "Read inputs", "States": {
         "Read inputs": {"Type": "Pass", "Assign": {"inputs": "{% $states.input %}"}, "Next": "Check inputs"},
         "Check inputs": {"Type": "Choice", "Default": "createJob", "Choices": [
