@@ -212,7 +212,8 @@ def with_deployed_product(args: argparse.Namespace, command: str,
     log = sys.stderr
     try:
         with product.engine(clock) as engine:
-            stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml")
+            stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml",
+                                   parameters=dict(args.parameter or []))
             print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
                   file=log, flush=True)
             return body(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], log)
@@ -266,6 +267,17 @@ def add_airbyte_options(parser: argparse.ArgumentParser) -> None:
                              "or http://localhost:8000/api/public/v1")
     parser.add_argument("--fast", action="store_true",
                         help="waits on a virtual clock (poll without waiting; for emulators and tests)")
+    parser.add_argument("--parameter", action="append", type=template_parameter, metavar="NAME=VALUE",
+                        help="a template.yaml parameter for the local deployment, e.g. MinPollSeconds=1 or "
+                             "EventJobTypes=sync,reset (repeatable)")
+
+
+def template_parameter(text: str) -> tuple[str, str]:
+    """argparse type: NAME=VALUE."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isalnum():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,12 +114,12 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
 
     The engine runs executions in moto's worker threads; this thread only looks every `interval` real seconds
     (describing more often would take the GIL from the executions). Several executions: each line starts with
-    `[<first 8 characters of the execution's name>] `.
+    `[<last 8 characters of the execution's name>] ` (names start alike: event-<event id>).
     """
     progresses = []
     for arn in execution_arns:
         started = engine.sfn.describe_execution(executionArn=arn)["startDate"].timestamp()  # on the engine clock
-        label = f"[{arn.rsplit(':', 1)[-1][:8]}] " if len(execution_arns) > 1 else ""
+        label = f"[{arn.rsplit(':', 1)[-1][-8:]}] " if len(execution_arns) > 1 else ""
         progresses.append(Progress(engine, arn, started, out, label=label))
     try:
         while any(engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in execution_arns):

@@ -40,7 +40,7 @@ def runs(emulator_url, bearer_emulator_url):
                   env=clean_env(AIRBYTE_TOKEN=SENTINEL_TOKEN))
     started.start("real time", "run", "--connection-id", QUICK, "--airbyte-url", emulator_url + "/",
                   "--poll-initial-seconds", "1", "--poll-max-seconds", "1", "--deadline-seconds", "120",
-                  env=client_env(), timed=True)
+                  "--parameter", "MinPollSeconds=1", env=client_env(), timed=True)
     yield started
     started.close()
 

@@ -10,7 +10,7 @@ import pytest
 from cli_harness import (CLIENT_ID, EVENT, EVENT_FAILS, EXACT_INPUT, REDELIVERED, ROOT, SENTINEL_SECRET,
                          SENTINEL_TOKEN, Concurrent, clean_env, run_cli)
 
-POLL_LINE = re.compile(r"^(\[\w+\] )?poll +(\d+) +\+(\d\d):(\d\d):(\d\d) +(\w+)", re.MULTILINE)
+POLL_LINE = re.compile(r"^(\[[\w-]+\] )?poll +(\d+) +\+(\d\d):(\d\d):(\d\d) +(\w+)", re.MULTILINE)
 DELIVERED = re.compile(r"^delivered event (\S+) to (\S+): (.*)$", re.MULTILINE)
 
 
@@ -125,7 +125,7 @@ def test_put_events_with_several_executions_prints_one_line_each_and_a_summary(r
     assert by_status["FAILED"]["error"] == "Airbyte.SyncFailed"
     assert all(line["executionArn"].startswith("arn:aws:states:") for line in executions)
     # Progress of several executions: each line names its execution.
-    names = {line["executionArn"].rsplit(":", 1)[-1][:8] for line in executions}
+    names = {line["executionArn"].rsplit(":", 1)[-1][-8:] for line in executions}
     assert {poll[0].strip("[] ") for poll in POLL_LINE.findall(outcome.stderr)} == names
     assert [event_id for event_id, _, _ in DELIVERED.findall(outcome.stderr)][0] == "first-of-two"  # pinned Id
 
