@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 TOOLS := .tools
 SAM := $(TOOLS)/sam/bin/sam
 ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
+# asl-validator and AWS's amazon-states-language-service live here (requirements/package.json and its lock).
+NODE_MODULES := $(TOOLS)/node_modules
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -43,7 +45,7 @@ lint: install
 
 test: install tools lint
 	$(BIN)/arazzo-sfn check
-	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) $(BIN)/pytest -q
+	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) ASL_NODE_MODULES=$(NODE_MODULES) $(BIN)/pytest -q
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json
