@@ -10,6 +10,8 @@ SAM := $(TOOLS)/sam/bin/sam
 NODE_MODULES := $(TOOLS)/node_modules/.installed
 ASL_VALIDATOR := $(TOOLS)/node_modules/.bin/asl-validator
 CHECKOV := $(TOOLS)/checkov/bin/checkov
+# asl-validator, AWS's amazon-states-language-service and jsonata live here (requirements/package.json, its lock).
+NODE_MODULES_DIR := $(TOOLS)/node_modules
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -52,7 +54,8 @@ lint: install
 
 test: install tools lint
 	$(BIN)/arazzo-sfn check
-	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) CHECKOV=$(CHECKOV) $(BIN)/pytest -q
+	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) ASL_NODE_MODULES=$(NODE_MODULES_DIR) CHECKOV=$(CHECKOV) \
+		$(BIN)/pytest -q
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json

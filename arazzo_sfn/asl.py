@@ -150,6 +150,9 @@ class States:
         self._states[name] = state
         return name
 
+    def names(self) -> list[str]:
+        return list(self._states)
+
     def to_json(self) -> dict:
         missing = [name for name, state in self._states.items() if state is None]
         assert not missing, f"states reserved but never built: {missing}"

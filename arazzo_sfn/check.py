@@ -10,15 +10,18 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from . import events
 from . import jsonata as js
 from . import translate as tr
 from . import values as val
 from .condition_tree import runtime_expressions
+from .continuation import is_backward
 from .expressions import Expr, NamedRef, describe, expressions_in
 from .model import Criterion, Document, Problem, Step, Workflow
 from .reader import read
 
 SUBSTITUTION_KEY = re.compile(r"[A-Za-z0-9]+")
+MAX_STATE_NAME = 80
 
 
 def validate(path: str | Path, source_root: Path | None = None) -> tuple[Document | None, list[Problem]]:
@@ -62,6 +65,9 @@ class Checker:
             self.check_substitutions(workflow)
             self.check_calls(workflow, ())
             self.check_expressions(workflow)
+            self.check_history_budget(workflow)
+            if not [p for p in self.problems if p.workflow_id == workflow.workflow_id]:
+                self.check_state_names(workflow)
         return self.problems
 
     # -- structure ------------------------------------------------------------------------------------------------
@@ -156,6 +162,47 @@ class Checker:
                             "x-fixed: a step may not set it",
                         )
             self.check_calls(called, callers + (workflow.workflow_id,))
+
+    def check_history_budget(self, workflow: Workflow) -> None:
+        """A loop's continueAsNewAfter must leave every execution below the 25,000-event history limit."""
+        workflows = {w.workflow_id: w for w in self.document.workflows}
+        main = workflow.main_steps
+        backward = [
+            (step, action)
+            for step in main
+            for action in step.on_success + step.on_failure + ([step.on_no_match] if step.on_no_match else [])
+            if action.type == "goto" and action.step_id in {s.step_id for s in main} and is_backward(main, step, action)
+        ]
+        loops = len({(step.step_id, action.step_id) for step, action in backward})
+        for step, action in backward:
+            target = workflow.step(action.step_id or "")
+            fit = events.iterations_per_execution(workflow, step, target, workflows, loops)
+            each = events.iteration_events(workflow, step, target, workflows)
+            asked = action.loop.continue_as_new_after if action.loop else None
+            if fit < 1 or (asked is not None and asked > fit):
+                self.problem(
+                    action.line,
+                    step,
+                    f"continueAsNewAfter {asked if asked else fit}: an iteration of this "
+                    f"loop can write {each} history events, so at most {max(fit, 0)} "
+                    f"iterations fit in one execution ({events.HISTORY_LIMIT:,} events)",
+                )
+
+    def check_state_names(self, workflow: Workflow) -> None:
+        """State names are at most 80 characters, the compiler's suffixes included: lower the workflow and look."""
+        from .lower import WorkflowLowering
+
+        names = WorkflowLowering(self.document, workflow).lower(str(self.document.path)).states.names()
+        for name in names:
+            if len(name) > MAX_STATE_NAME:
+                steps = sorted((s for s in workflow.steps if s.step_id in name), key=lambda s: -len(s.step_id))
+                step = steps[0] if steps else None
+                self.problem(
+                    step.line if step else workflow.line,
+                    step,
+                    f"state name {name!r} has {len(name)} characters; Step Functions allows "
+                    f"{MAX_STATE_NAME}: shorten the step, action or error names in it",
+                )
 
     # -- expressions where they are used --------------------------------------------------------------------------
     def check_expressions(self, workflow: Workflow) -> None:

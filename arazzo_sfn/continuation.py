@@ -78,6 +78,45 @@ class Loop:
         return f"{self.prefix} wait"
 
 
+# Characters a checksum of the root's name counts (others count alike); no quote, no backslash.
+NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_."
+
+
+def continuation_name(origin: js.Node, generation: js.Node) -> js.Node:
+    """`<first 50 characters of the root execution's name>-<checksum of the whole name>-<generation>`: at most 67
+    characters an execution name allows; two roots (execution names are unique per machine) never share a child
+    name unless their names share 50 characters and a 31-bit checksum; the same continuation always gets the same
+    name, so a retried start is the same execution."""
+    h, c = js.Var("h"), js.Var("c")
+    checksum = js.call(
+        "reduce",
+        js.call("split", origin, js.Sq("")),
+        js.Function(
+            ("h", "c"),
+            js.op(
+                "%",
+                js.group(
+                    js.op(
+                        "+",
+                        js.op("*", h, js.Lit(31)),
+                        js.call("length", js.call("substringBefore", js.Lit(NAME_ALPHABET), c)),
+                    )
+                ),
+                js.Lit(2147483647),
+            ),
+        ),
+        js.Lit(7),
+    )
+    return js.op(
+        "&",
+        js.call("substring", origin, js.Lit(0), js.Lit(50)),
+        js.Sq("-"),
+        js.call("formatBase", checksum, js.Lit(36)),
+        js.Sq("-"),
+        js.call("string", generation),
+    )
+
+
 def fresh_loop() -> js.Node:
     """The state of a loop that has not run yet."""
     return js.obj({"startedAt": js.call("millis"), "iteration": js.Lit(0), "executionIterations": js.Lit(0)})
@@ -238,14 +277,7 @@ class ContinuationLowering:
                 resource="arn:aws:states:::states:startExecution.sync:2",
                 arguments={
                     "StateMachineArn": js.template(js.Var("states.context.StateMachine.Id")),
-                    "Name": js.template(
-                        js.op(
-                            "&",
-                            js.call("substring", js.Field(resume, "origin"), js.Lit(0), js.Lit(70)),
-                            js.Sq("-"),
-                            js.call("string", js.Field(resume, "generation")),
-                        )
-                    ),
+                    "Name": js.template(continuation_name(js.Field(resume, "origin"), js.Field(resume, "generation"))),
                     "Input": js.template(
                         js.call(
                             "merge",

@@ -11,7 +11,24 @@ from typing import TYPE_CHECKING
 from .expressions import Expr
 from .model import Action, Criterion, FailWhen, InputCheck, LoopLimit, LoopPolicy, Step
 
-MAX_SECONDS = 99999999  # the largest TimeoutSeconds and Wait Seconds Step Functions accepts
+MAX_SECONDS = 99999999  # the largest TimeoutSeconds, Wait Seconds and Retry field Step Functions accepts
+# What CreateStateMachine accepts in a Retrier: (x-retry key, ASL key, type, lowest value).
+RETRIER_FIELDS = (
+    ("intervalSeconds", "IntervalSeconds", "integer", 1),
+    ("maxAttempts", "MaxAttempts", "integer", 0),
+    ("backoffRate", "BackoffRate", "number", 1),
+    ("maxDelaySeconds", "MaxDelaySeconds", "integer", 1),
+)
+# A Standard execution runs at most a year; a loop deadline leaves a day to poll once more, cancel and unwind.
+STANDARD_EXECUTION_SECONDS = 365 * 24 * 3600
+DEADLINE_MARGIN_SECONDS = 24 * 3600
+MAX_DEADLINE_SECONDS = STANDARD_EXECUTION_SECONDS - DEADLINE_MARGIN_SECONDS
+# Literal x-loop settings that are seconds, and their largest values.
+LOOP_SECONDS_LIMITS = {
+    "initialWaitSeconds": MAX_SECONDS,
+    "maxWaitSeconds": MAX_SECONDS,
+    "deadlineSeconds": MAX_DEADLINE_SECONDS,
+}
 LOOP_KEYS = {
     "initialWaitSeconds": "initial_wait_seconds",
     "backoffRate": "backoff_rate",
@@ -161,17 +178,22 @@ class ExtensionReader:
                 self.problem(where, "x-retry entries need 'errors': a list of error names")
                 continue
             retrier: dict[str, object] = {"ErrorEquals": errors}
-            for key, asl in (
-                ("intervalSeconds", "IntervalSeconds"),
-                ("maxAttempts", "MaxAttempts"),
-                ("backoffRate", "BackoffRate"),
-                ("maxDelaySeconds", "MaxDelaySeconds"),
-            ):
+            for key, asl, kind, low in RETRIER_FIELDS:
                 if key in rule:
-                    if not isinstance(rule[key], (int, float)) or isinstance(rule[key], bool) or rule[key] < 0:
-                        self.problem(where + (key,), f"{key} must be a non-negative number")
+                    value = rule[key]
+                    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                    if (
+                        not number
+                        or (kind == "integer" and not isinstance(value, int))
+                        or not low <= value <= MAX_SECONDS
+                    ):
+                        self.problem(
+                            where + (key,),
+                            f"{key} must be {'an integer' if kind == 'integer' else 'a number'}"
+                            f" from {low} to {MAX_SECONDS}, found {value!r}",
+                        )
                         continue
-                    retrier[asl] = rule[key]
+                    retrier[asl] = value
             retrier["JitterStrategy"] = "FULL"
             retriers.append(retrier)
         return retriers
@@ -193,11 +215,20 @@ class ExtensionReader:
             elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 self.problem(location + (key,), f"{key} must be a non-negative number")
                 continue
-            if key == "continueAsNewAfter" and not (isinstance(value, int) and 1 <= value <= 2500):
+            if key == "continueAsNewAfter" and not (isinstance(value, int) and value >= 1):
                 self.problem(
                     location + (key,),
-                    "continueAsNewAfter must be an integer from 1 to 2500 (25,000 history events per execution)",
+                    "continueAsNewAfter must be a positive integer (check.py bounds it by the loop's history events)",
                 )
+                continue
+            limit = LOOP_SECONDS_LIMITS.get(key)
+            if limit is not None and isinstance(value, (int, float)) and value > limit:
+                why = (
+                    " (a Standard execution runs at most a year; a day is left to cancel)"
+                    if key == "deadlineSeconds"
+                    else ""
+                )
+                self.problem(location + (key,), f"{key} must be at most {limit}{why}, found {value!r}")
                 continue
             setattr(policy, keys[key], value)
         on_limit = raw.get("onLimit") or {}

@@ -4,17 +4,33 @@ lower.WorkflowLowering."""
 
 from __future__ import annotations
 
-from . import asl
+from . import asl, events
 from . import jsonata as js
 from . import translate as tr
 from . import values as val
 from .continuation import ContinuationLowering, Loop, if_exists, is_backward, variable
 from .expressions import Expr
+from .extensions import MAX_DEADLINE_SECONDS, MAX_SECONDS
 from .model import Action, LoopPolicy, Step
 
 
 class LoopLowering(ContinuationLowering):
     """Retry waits, loop bounds and loop waits."""
+
+    def deadline(self, setting: object, scope: tr.Scope) -> js.Node:
+        """The loop's deadline in seconds; one from the inputs is capped to what a Standard execution outlives."""
+        if isinstance(setting, Expr):
+            return js.call("min", js.Arr((tr.runtime(setting, scope), js.Lit(MAX_DEADLINE_SECONDS))))
+        return js.Lit(setting)
+
+    def iterations_per_execution(self, loop: Loop) -> int:
+        """continueAsNewAfter, or as many iterations as fit in one execution's history (events.py)."""
+        if loop.policy.continue_as_new_after is not None:
+            return loop.policy.continue_as_new_after
+        workflows = {w.workflow_id: w for w in self.document.workflows}
+        return events.iterations_per_execution(
+            self.workflow, loop.source, loop.target, workflows, len(set(self.loop_variables.values()))
+        )
 
     def collect_loops(self) -> None:
         for step in self.main_steps:
@@ -59,7 +75,7 @@ class LoopLowering(ContinuationLowering):
                     js.Lit(action.retry_after),
                 ),
             ),
-            js.call("max", js.Arr((js.Lit(0), js.call("ceil", w)))),
+            js.call("min", js.Arr((js.Lit(MAX_SECONDS), js.call("max", js.Arr((js.Lit(0), js.call("ceil", w))))))),
         )
         self.states.put(wait_state, asl.Wait(js.template(seconds), self.state(step.step_id)))
         count = js.group(if_exists(counter, js.Lit(0)))
@@ -77,7 +93,9 @@ class LoopLowering(ContinuationLowering):
         rules = []
         if policy.deadline_seconds is not None:
             deadline = js.op(
-                "+", js.Field(state, "startedAt"), js.op("*", self.number(policy.deadline_seconds, scope), js.Lit(1000))
+                "+",
+                js.Field(state, "startedAt"),
+                js.op("*", self.deadline(policy.deadline_seconds, scope), js.Lit(1000)),
             )
             rules.append(
                 asl.ChoiceRule(
@@ -126,7 +144,11 @@ class LoopLowering(ContinuationLowering):
                         js.op(
                             "and",
                             matched,
-                            js.op(">=", js.Field(state, "executionIterations"), js.Lit(policy.continue_as_new_after)),
+                            js.op(
+                                ">=",
+                                js.Field(state, "executionIterations"),
+                                js.Lit(self.iterations_per_execution(loop)),
+                            ),
                         )
                     ),
                     self.add_continue_as_new(loop),
@@ -172,8 +194,13 @@ class LoopLowering(ContinuationLowering):
             js.Bind("w", js.op("*", w, js.group(js.op("-", js.Lit(1), js.op("*", n(p.jitter), js.call("random")))))),
         ]
         if p.deadline_seconds is not None:
-            parts.append(js.Bind("w", js.call("min", js.Arr((w, js.op("-", n(p.deadline_seconds), elapsed))))))
-        parts.append(js.call("max", js.Arr((js.Lit(1), js.call("round", w)))))
+            parts.append(
+                js.Bind("w", js.call("min", js.Arr((w, js.op("-", self.deadline(p.deadline_seconds, scope), elapsed)))))
+            )
+        # A wait is at most what a Wait state accepts, whatever the inputs say.
+        parts.append(
+            js.call("min", js.Arr((js.Lit(MAX_SECONDS), js.call("max", js.Arr((js.Lit(1), js.call("round", w)))))))
+        )
         return js.Block(tuple(parts))
 
     def add_limit(self, loop: Loop, reason: str) -> str:

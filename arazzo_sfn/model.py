@@ -62,7 +62,7 @@ class LoopPolicy:
     jitter: object = 0
     deadline_seconds: object = None
     max_iterations: object = None
-    continue_as_new_after: int = 2000
+    continue_as_new_after: int | None = None  # None: as many iterations as fit (events.py)
     on_limit: LoopLimit = field(default_factory=lambda: LoopLimit(None, "Arazzo.LoopLimitExceeded", {}))
 
     @classmethod

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import conditions as cond
 from .document import DocumentError, Loaded, load
 from .expressions import ExpressionError, parse_expression, parse_values
-from .extensions import ExtensionReader
+from .extensions import MAX_SECONDS, ExtensionReader
 from .model import Action, Criterion, Document, Problem, Step, Workflow
 from .openapi import OpenAPISource, load_source
 from .references import ReferenceReader
@@ -323,8 +323,11 @@ class Reader(ExtensionReader, ReferenceReader):
             if item["type"] == "retry":
                 action.retry_after = item.get("retryAfter", 0)
                 action.retry_limit = item.get("retryLimit", 1)
-                if not isinstance(action.retry_after, (int, float)) or action.retry_after < 0:
-                    self.problem(item_location + ("retryAfter",), "retryAfter must be a non-negative number")
+                if not isinstance(action.retry_after, (int, float)) or not 0 <= action.retry_after <= MAX_SECONDS:
+                    self.problem(
+                        item_location + ("retryAfter",),
+                        f"retryAfter must be a number of seconds from 0 to {MAX_SECONDS}",
+                    )
                 if not isinstance(action.retry_limit, int) or action.retry_limit < 0:
                     self.problem(item_location + ("retryLimit",), "retryLimit must be a non-negative integer")
             if isinstance(item.get("x-loop"), dict):

@@ -296,3 +296,23 @@ def test_a_machine_without_loops_refuses_any_resume(tmp_path):
     states = lower(document, None, "x").to_dict()["States"]
     assert "Verify continuation" not in states
     assert "$exists($states.input.arazzoResume)" in states["Check inputs"]["Choices"][-1]["Condition"]
+
+
+def continuation_name(root: str, generation: int) -> str:
+    task = compiled()["States"]["watch loop continue as new"]
+    context = {"context": {"Execution": {"Id": "arn:aws:states:us-east-1:1:execution:watch:" + root, "Name": root}}}
+    return evaluate(task["Arguments"]["Name"], inputs={"name": "Rex"}, steps={}, loop_watch={}, resume=None,
+                    states=context) if generation == 1 else evaluate(
+        task["Arguments"]["Name"], inputs={}, steps={}, loop_watch={},
+        resume={"origin": root, "generation": generation - 1}, states=context)
+
+
+def test_continuation_names_are_valid_deterministic_and_apart():
+    import re
+
+    long_a, long_b = "a" * 50 + "-first-of-two-roots-with-one-prefix", "a" * 50 + "-second-of-two-roots-with-it"
+    names = [continuation_name(root, generation) for root in ("nightly", long_a, long_b, "x" * 80)
+             for generation in (1, 2, 12345)]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name) for name in names), names
+    assert len(set(names)) == len(names), "two continuations share a name"
+    assert continuation_name(long_a, 2) == continuation_name(long_a, 2)   # a retried start names the same child
