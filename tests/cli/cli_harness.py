@@ -23,6 +23,7 @@ EXACT_INPUT = "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b"
 EVENT = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d"
 REDELIVERED = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
 EVENT_FAILS = "8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f"
+EVENT_OF_TWO = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"  # its own connection: runs go on at once, never sharing a job
 SCRIPTS = {
     SUCCEEDS: "pending,queued,running*3,succeeded,rows=1200,bytes=340000",
     FAILS: "pending,running,failed,rows=7,bytes=900",
@@ -32,6 +33,7 @@ SCRIPTS = {
     EVENT: "pending,running,succeeded,rows=30,bytes=300",
     REDELIVERED: "pending,running*3,succeeded,rows=40,bytes=400",
     EVENT_FAILS: "pending,failed,rows=1,bytes=1",
+    EVENT_OF_TWO: "pending,running,succeeded,rows=30,bytes=300",
 }
 
 
