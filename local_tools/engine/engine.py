@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import functools
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import boto3
 
@@ -54,11 +55,20 @@ class ExecutionResult:
     output: Any  # parsed JSON output (SUCCEEDED only)
     error: str | None
     cause: str | None
-    events: list[dict[str, Any]]  # the execution history, oldest first
     waits: list[float]  # seconds of each Wait state entered, in order
     retry_intervals: list[float]  # seconds of each Retry interval, in order
-    transitions: int  # state-entered events (what Standard workflows are billed for, roughly)
     duration_seconds: float | None  # stopDate - startDate, on the engine clock
+    _read_history: Callable[[], list[dict[str, Any]]] = field(repr=False, default=list)
+
+    @functools.cached_property
+    def events(self) -> list[dict[str, Any]]:
+        """The execution history, oldest first (read when first asked for: a long history takes a while)."""
+        return self._read_history()
+
+    @property
+    def transitions(self) -> int:
+        """State-entered events (what Standard workflows are billed for, roughly)."""
+        return sum(1 for event in self.events if event["type"].endswith("StateEntered"))
 
     @property
     def cause_json(self) -> Any:
@@ -99,11 +109,9 @@ class LocalEngine:
     _active: "LocalEngine | None" = None
 
     def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
-                 sleep_modules: tuple[str, ...] = (),
-                 emit_status_change_events: bool = True):
+                 sleep_modules: tuple[str, ...] = ()):
         self.clock = clock if clock is not None else VirtualClock()
         self.region = region
-        self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
         self.deliveries: list[Delivery] = []
         self.routing_errors: list[str] = []
@@ -155,7 +163,15 @@ class LocalEngine:
         self._undo.append(moto_seams.install_timestamps_on_clock(clock))
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
         self._undo.append(moto_seams.install_task_client_cache())
-        self._undo.append(moto_seams.install_sfn_integration_casing())
+        self._undo.append(moto_seams.install_service_integration_casing())
+        self._undo.append(moto_seams.install_task_timeout_on_clock(clock))
+        self._undo.append(moto_seams.install_history_limit())
+        self._undo.append(moto_seams.install_execution_history_paging())
+        self._undo.append(moto_seams.install_definition_checks())
+        self._undo.append(moto_seams.install_start_execution_checks())
+        self._undo.append(moto_seams.install_query_evaluation_errors())
+        self._undo.append(moto_seams.install_payload_limits())
+        self._undo.append(moto_seams.install_states_all_exclusions())
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:
@@ -238,17 +254,10 @@ class LocalEngine:
     def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
         real seconds. Returns the result even if still RUNNING at the timeout."""
-        give_up_at = time.monotonic() + timeout
-        record = self._record(execution_arn)
-        description = self.sfn.describe_execution(executionArn=execution_arn)
-        while description["status"] == "RUNNING" and time.monotonic() < give_up_at:
-            # The end hook sets `ended` the moment the execution ends; describing it every few ms instead would
-            # take the GIL from the execution's own thread (about a fifth of a long poll's time).
-            record.ended.wait(min(0.05, max(0.0, give_up_at - time.monotonic())))
-            description = self.sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            record.ended.wait(max(0.0, give_up_at - time.monotonic()))
-        return self._result(description, record)
+        # The end hook (seam 8) sets `ended` once moto has set the final status and the status-change event was
+        # routed: nothing to poll (describing the execution every few ms would take the GIL from its thread).
+        self._record(execution_arn).ended.wait(timeout)
+        return self._result(self.sfn.describe_execution(executionArn=execution_arn), self._record(execution_arn))
 
     def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
             timeout: float = 60.0) -> ExecutionResult:
@@ -266,7 +275,7 @@ class LocalEngine:
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events, token = [], None
         while True:
-            page = self.sfn.get_execution_history(executionArn=execution_arn,
+            page = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
                                                   **({"nextToken": token} if token else {}))
             events.extend(page["events"])
             token = page.get("nextToken")
@@ -274,15 +283,19 @@ class LocalEngine:
                 return events
 
     def _result(self, description: dict[str, Any], record: _ExecutionRecord) -> ExecutionResult:
-        events = self.history(description["executionArn"])
-        output = _output_from_history(events) if description["status"] == "SUCCEEDED" else None
+        execution_arn = description["executionArn"]
         return ExecutionResult(
-            execution_arn=description["executionArn"], status=description["status"], output=output,
-            error=description.get("error"), cause=description.get("cause"), events=events,
+            execution_arn=execution_arn, status=description["status"],
+            output=self._output(execution_arn) if description["status"] == "SUCCEEDED" else None,
+            error=description.get("error"), cause=description.get("cause"),
             waits=list(record.waits), retry_intervals=list(record.retry_intervals),
-            transitions=sum(1 for event in events if event["type"].endswith("StateEntered")),
-            duration_seconds=record.duration_seconds,
+            duration_seconds=record.duration_seconds, _read_history=lambda: self.history(execution_arn),
         )
+
+    def _output(self, execution_arn: str) -> Any:
+        # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
+        [last] = self.sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=1)["events"]
+        return json.loads(last["executionSucceededEventDetails"]["output"])
 
     def _record(self, execution_arn: str | None) -> _ExecutionRecord:
         with self._records_lock:
@@ -363,8 +376,7 @@ class LocalEngine:
         if execution.start_date and execution.stop_date:
             record.duration_seconds = (execution.stop_date - execution.start_date).total_seconds()
         try:
-            if self.emit_status_change_events:
-                self.route_event(self._status_change_event(execution))
+            self.route_event(self._status_change_event(execution))
         except Exception as error:  # never break moto's worker thread
             LOG.exception("routing the status change of %s failed", execution.exec_arn)
             self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")
@@ -393,14 +405,6 @@ class LocalEngine:
         }
         return self._event(source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail,
                            resources=[execution.exec_arn])
-
-
-def _output_from_history(events: list[dict[str, Any]]) -> Any:
-    # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
-    for event in reversed(events):
-        if event["type"] == "ExecutionSucceeded":
-            return json.loads(event["executionSucceededEventDetails"]["output"])
-    return None
 
 
 # --- definition text ---------------------------------------------------------------------------------------------

@@ -311,7 +311,7 @@ def test_sfn_integration_casing_seam_undo_restores_moto(undo_all):
     )
 
     before = StateTaskServiceSfn.__dict__["_normalise_parameters"]
-    undo = moto_seams.install_sfn_integration_casing()
+    undo = moto_seams.install_service_integration_casing()
     assert "_normalise_response" in StateTaskServiceSfn.__dict__
     undo()
     assert StateTaskServiceSfn.__dict__["_normalise_parameters"] is before
@@ -344,9 +344,9 @@ MOVED = [
      lambda: moto_seams.install_jsonata_parse_once(RealClock())),
     ("boto_client_for (Task clients)", "moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for",
      moto_seams.install_task_client_cache),
-    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+    ("StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "camel_to_snake_case",
-     moto_seams.install_sfn_integration_casing),
+     moto_seams.install_service_integration_casing),
 ]
 
 

@@ -8,7 +8,6 @@ holds one test per seam: if a moto upgrade moves an internal, that test fails na
 version, instead of the engine misbehaving somewhere downstream.
 
 Seams (all process-global while installed: one LocalEngine at a time):
-Seams (all process-global while installed: one LocalEngine at a time):
   1. JSONata evaluation      moto...asl.jsonata.jsonata._eval_jsonata        -> jsonata-python, $millis/$now on the clock
      1b. parse once          StringJSONata/StringVariableSample._eval_body   -> each expression parsed once,
                              variables passed as bindings (moto splices them in as JSON literals every time)
@@ -23,10 +22,24 @@ Seams (all process-global while installed: one LocalEngine at a time):
   8. Execution ended hook    BaseExecutionWorkerCommunication.terminated   -> callback(execution) after moto's own
   9. Task clients reused     boto_client_for in lambda_eval_utils / state_task_service_sfn -> one boto3 client per
                              (service, region) instead of a new one for every Task (performance only)
- 10. startExecution casing  StateTaskServiceSfn._normalise_parameters/_normalise_response -> the Arguments' AWS
-                             names (StateMachineArn, Input, Name) to boto's and boto's result back (ExecutionArn,
-                             Output, Status...): moto 5.2.5 ships these as no-ops, so continue-as-new never starts
+ 10. Integration casing      StateTaskServiceSfn / StateTaskServiceAwsSdk ._normalise_parameters/_normalise_response
+                             -> AWS's PascalCase Arguments to boto's names and boto's result back (moto: no-ops)
+ 11. Task TimeoutSeconds     ExecutionState._evaluate_with_timeout        -> States.Timeout on the engine clock
+ 12. History limit           EventManager.add_event (+ Environment.__init__) -> 25,000 events, then FAILED
+                             States.Runtime; one EvaluationFailed per failure
+ 13. History pages           StepFunctionResponse.get_execution_history   -> maxResults, nextToken, reverseOrder,
+                             includeExecutionData (moto ignores them)
+ 14. Definition checks       StepFunctionsParserBackend._validate_definition -> InvalidDefinition for state names
+                             over 80 characters and Wait Seconds over 99999999, with its error code
+ 15. StartExecution checks   StepFunctionsParserBackend.start_execution   -> name rules, 256 KiB input, UUID names
+ 16. Query evaluation        StringJSONata.eval, SecondsJSONata / Timeout- / HeartbeatSecondsJSONata -> JSONata
+                             errors and out-of-range integer fields are States.QueryEvaluationError
+ 17. Payload size            quotas.is_within_size_quota (3 modules), StateTaskService._before_eval_execution ->
+                             exactly 256 KiB passes; a Task input over it is States.DataLimitExceeded
+ 18. States.ALL              ErrorEqualsDecl._eval_body                   -> does not match States.Runtime or
+                             States.DataLimitExceeded
 """
+from .api_checks import install_definition_checks, install_start_execution_checks
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (
     install_program_timeout_on_clock,
@@ -35,10 +48,14 @@ from .clock import (
     install_wait_on_clock,
 )
 from .execution_end import install_execution_ended_hook
+from .history import install_execution_history_paging, install_history_limit
 from .jsonata import install_jsonata_evaluator, install_jsonata_parse_once, install_jsonata_string_escaping
 from .lambda_invoke import install_lambda_invoker
-from .sfn_integration import install_sfn_integration_casing
+from .payload_and_errors import install_payload_limits, install_states_all_exclusions
+from .query_evaluation import install_query_evaluation_errors
+from .sfn_integration import install_service_integration_casing
 from .task_clients import install_task_client_cache
+from .task_timeout import install_task_timeout_on_clock
 
 __all__ = [
     "PINNED_MOTO_VERSION",
@@ -55,5 +72,13 @@ __all__ = [
     "install_timestamps_on_clock",
     "install_execution_ended_hook",
     "install_task_client_cache",
-    "install_sfn_integration_casing",
+    "install_service_integration_casing",
+    "install_task_timeout_on_clock",
+    "install_history_limit",
+    "install_execution_history_paging",
+    "install_definition_checks",
+    "install_start_execution_checks",
+    "install_query_evaluation_errors",
+    "install_payload_limits",
+    "install_states_all_exclusions",
 ]
