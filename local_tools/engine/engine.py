@@ -13,6 +13,10 @@ in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes 
 EventBridge rules are matched by the engine; an execution that ends emits the "Step Functions Execution Status
 Change" event through the same routing. The engine knows nothing of any product: `sleep_modules` names the
 modules whose sleeps and clocks follow the engine clock.
+
+It fails where AWS fails: Lambda Timeout (Sandbox.Timedout) and Task TimeoutSeconds (States.Timeout) on the engine
+clock, 25,000 history events, 256 KiB payloads, state and execution names, Wait Seconds and other JSONata field
+values (local_tools/engine/README.md lists every limit with its test).
 """
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 moto 5.2.5 runs Amazon States Language faithfully, but a few of its internals must be replaced to run a state
 machine locally with real handlers: it ships no JSONata evaluator, it runs Lambda handlers in Docker, it waits in
-real time and it has no hook for "an execution ended". Each replacement is installed by one function that checks
+real time and it has no hook for "an execution ended"; and it enforces less than AWS does (timeouts on a virtual
+clock, the history and payload quotas, name and field rules: seams 11-18, listed with their tests in
+local_tools/engine/README.md). Each replacement is installed by one function that checks
 the internal is still where (and what) we expect, and returns an `undo` callable. tests/engine/test_moto_seams.py
 holds one test per seam: if a moto upgrade moves an internal, that test fails naming the seam and the pinned
 version, instead of the engine misbehaving somewhere downstream.
