@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import collections
 import datetime
-import functools
 import json
 import logging
 import os
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import boto3
 
@@ -59,20 +57,11 @@ class ExecutionResult:
     output: Any  # parsed JSON output (SUCCEEDED only)
     error: str | None
     cause: str | None
+    events: list[dict[str, Any]]  # the execution history, oldest first
     waits: list[float]  # seconds of each Wait state entered, in order
     retry_intervals: list[float]  # seconds of each Retry interval, in order
+    transitions: int  # state-entered events (what Standard workflows are billed for, roughly)
     duration_seconds: float | None  # stopDate - startDate, on the engine clock
-    _read_history: Callable[[], list[dict[str, Any]]] = field(repr=False, default=list)
-
-    @functools.cached_property
-    def events(self) -> list[dict[str, Any]]:
-        """The execution history, oldest first (read when first asked for: a long history takes a while)."""
-        return self._read_history()
-
-    @property
-    def transitions(self) -> int:
-        """State-entered events (what Standard workflows are billed for, roughly)."""
-        return sum(1 for event in self.events if event["type"].endswith("StateEntered"))
 
     @property
     def cause_json(self) -> Any:
@@ -258,10 +247,16 @@ class LocalEngine:
     def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
         real seconds. Returns the result even if still RUNNING at the timeout."""
+        description = self.describe_when_ended(execution_arn, timeout)
+        return self._result(description, self._record(execution_arn))
+
+    def describe_when_ended(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """describe_execution once the execution ended (or `timeout` real seconds passed), without reading its
+        history (reading 25,000 events through moto takes a minute or two)."""
         # The end hook (seam 8) sets `ended` once moto has set the final status and the status-change event was
         # routed: nothing to poll (describing the execution every few ms would take the GIL from its thread).
         self._record(execution_arn).ended.wait(timeout)
-        return self._result(self.sfn.describe_execution(executionArn=execution_arn), self._record(execution_arn))
+        return self.sfn.describe_execution(executionArn=execution_arn)
 
     def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
             timeout: float = 60.0) -> ExecutionResult:
@@ -287,19 +282,15 @@ class LocalEngine:
                 return events
 
     def _result(self, description: dict[str, Any], record: _ExecutionRecord) -> ExecutionResult:
-        execution_arn = description["executionArn"]
+        events = self.history(description["executionArn"])
+        output = _output_from_history(events) if description["status"] == "SUCCEEDED" else None
         return ExecutionResult(
-            execution_arn=execution_arn, status=description["status"],
-            output=self._output(execution_arn) if description["status"] == "SUCCEEDED" else None,
-            error=description.get("error"), cause=description.get("cause"),
+            execution_arn=description["executionArn"], status=description["status"], output=output,
+            error=description.get("error"), cause=description.get("cause"), events=events,
             waits=list(record.waits), retry_intervals=list(record.retry_intervals),
-            duration_seconds=record.duration_seconds, _read_history=lambda: self.history(execution_arn),
+            transitions=sum(1 for event in events if event["type"].endswith("StateEntered")),
+            duration_seconds=record.duration_seconds,
         )
-
-    def _output(self, execution_arn: str) -> Any:
-        # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
-        [last] = self.sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=1)["events"]
-        return json.loads(last["executionSucceededEventDetails"]["output"])
 
     def _record(self, execution_arn: str | None) -> _ExecutionRecord:
         with self._records_lock:
@@ -409,6 +400,14 @@ class LocalEngine:
         }
         return self._event(source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail,
                            resources=[execution.exec_arn])
+
+
+def _output_from_history(events: list[dict[str, Any]]) -> Any:
+    # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
+    for event in reversed(events):
+        if event["type"] == "ExecutionSucceeded":
+            return json.loads(event["executionSucceededEventDetails"]["output"])
+    return None
 
 
 # --- definition text ---------------------------------------------------------------------------------------------
