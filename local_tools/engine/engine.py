@@ -15,6 +15,10 @@ EventBridge events are delivered by the engine (event_routing.py: moto's own pat
 target input and delivery; put_events reports the executions a delivery started); an execution that ends
 emits the "Step Functions Execution Status Change" event through the same routing. The engine knows nothing
 of any product: `sleep_modules` names the modules whose sleeps and clocks follow the engine clock.
+
+It fails where AWS fails: Lambda Timeout (Sandbox.Timedout) and Task TimeoutSeconds (States.Timeout) on the engine
+clock, 25,000 history events, 256 KiB payloads, state and execution names, Wait Seconds and other JSONata field
+values (local_tools/engine/README.md lists every limit with its test).
 """
 from __future__ import annotations
 
@@ -24,7 +28,6 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,11 +94,9 @@ class LocalEngine:
     _active: "LocalEngine | None" = None
 
     def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
-                 sleep_modules: tuple[str, ...] = (),
-                 emit_status_change_events: bool = True):
+                 sleep_modules: tuple[str, ...] = ()):
         self.clock = clock if clock is not None else VirtualClock()
         self.region = region
-        self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
         self.jsonata = JsonataBridge()  # evaluates every `{% %}` expression; stopped when the engine exits
         self.deliveries: list[Delivery] = []  # every EventBridge delivery, in order (event_routing.EventRouter)
@@ -148,8 +149,15 @@ class LocalEngine:
         self._undo.append(moto_seams.install_timestamps_on_clock(clock))
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
         self._undo.append(moto_seams.install_task_client_cache())
-        self._undo.append(moto_seams.install_sfn_integration_casing())
+        self._undo.append(moto_seams.install_service_integration_casing())
+        self._undo.append(moto_seams.install_task_timeout_on_clock(clock))
+        self._undo.append(moto_seams.install_history_limit())
         self._undo.append(moto_seams.install_execution_history_paging())
+        self._undo.append(moto_seams.install_definition_checks())
+        self._undo.append(moto_seams.install_start_execution_checks())
+        self._undo.append(moto_seams.install_query_evaluation_errors())
+        self._undo.append(moto_seams.install_payload_limits())
+        self._undo.append(moto_seams.install_states_all_exclusions())
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:
@@ -232,17 +240,16 @@ class LocalEngine:
     def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
         real seconds. Returns the result even if still RUNNING at the timeout."""
-        give_up_at = time.monotonic() + timeout
-        record = self._record(execution_arn)
-        description = self.sfn.describe_execution(executionArn=execution_arn)
-        while description["status"] == "RUNNING" and time.monotonic() < give_up_at:
-            # The end hook sets `ended` the moment the execution ends; describing it every few ms instead would
-            # take the GIL from the execution's own thread (about a fifth of a long poll's time).
-            record.ended.wait(min(0.05, max(0.0, give_up_at - time.monotonic())))
-            description = self.sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            record.ended.wait(max(0.0, give_up_at - time.monotonic()))
-        return self._result(description, record)
+        description = self.describe_when_ended(execution_arn, timeout)
+        return self._result(description, self._record(execution_arn))
+
+    def describe_when_ended(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """describe_execution once the execution ended (or `timeout` real seconds passed), without reading its
+        history (reading 25,000 events through moto takes a minute or two)."""
+        # The end hook (seam 8) sets `ended` once moto has set the final status and the status-change event was
+        # routed: nothing to poll (describing the execution every few ms would take the GIL from its thread).
+        self._record(execution_arn).ended.wait(timeout)
+        return self.sfn.describe_execution(executionArn=execution_arn)
 
     def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
             timeout: float = 60.0) -> ExecutionResult:
@@ -260,7 +267,7 @@ class LocalEngine:
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events, token = [], None
         while True:
-            page = self.sfn.get_execution_history(executionArn=execution_arn,
+            page = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
                                                   **({"nextToken": token} if token else {}))
             events.extend(page["events"])
             token = page.get("nextToken")
@@ -326,9 +333,8 @@ class LocalEngine:
         if execution.start_date and execution.stop_date:
             record.duration_seconds = (execution.stop_date - execution.start_date).total_seconds()
         try:
-            if self.emit_status_change_events:
-                for delivery in self.route_event(self._status_change_event(execution)):
-                    delivery.wait()  # the cleanup has run when wait() returns
+            for delivery in self.route_event(self._status_change_event(execution)):
+                delivery.wait()  # the cleanup has run when wait() returns
         except Exception as error:  # never break moto's worker thread
             LOG.exception("routing the status change of %s failed", execution.exec_arn)
             self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")

@@ -300,7 +300,7 @@ def test_sfn_integration_casing_seam_undo_restores_moto(undo_all):
     )
 
     before = StateTaskServiceSfn.__dict__["_normalise_parameters"]
-    undo = moto_seams.install_sfn_integration_casing()
+    undo = moto_seams.install_service_integration_casing()
     assert "_normalise_response" in StateTaskServiceSfn.__dict__
     undo()
     assert StateTaskServiceSfn.__dict__["_normalise_parameters"] is before
@@ -343,7 +343,7 @@ def test_sfn_integration_casing_seam_undo_restores_moto_aws_sdk(undo_all):
         StateTaskServiceAwsSdk,
     )
 
-    undo = moto_seams.install_sfn_integration_casing()
+    undo = moto_seams.install_service_integration_casing()
     assert "_normalise_parameters" in StateTaskServiceAwsSdk.__dict__
     undo()
     assert "_normalise_parameters" not in StateTaskServiceAwsSdk.__dict__
@@ -404,14 +404,29 @@ MOVED = [
      "BaseExecutionWorkerCommunication", lambda: moto_seams.install_execution_ended_hook(lambda e: None)),
     ("boto_client_for (Task clients)", "moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for",
      moto_seams.install_task_client_cache),
-    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+    ("StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "camel_to_snake_case",
-     moto_seams.install_sfn_integration_casing),
-    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+     moto_seams.install_service_integration_casing),
+    ("StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
-     "StateTaskServiceAwsSdk", moto_seams.install_sfn_integration_casing),
-    ("StepFunctionResponse.get_execution_history", "moto.stepfunctions.responses", "StepFunctionResponse",
+     "StateTaskServiceAwsSdk", moto_seams.install_service_integration_casing),
+    ("ExecutionState._evaluate_with_timeout", "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+     "TMP_THREADS", lambda: moto_seams.install_task_timeout_on_clock(VirtualClock())),
+    ("EventManager.add_event", "moto.stepfunctions.parser.asl.eval.event.event_manager", "EventManager",
+     moto_seams.install_history_limit),
+    ("StepFunctionResponse.get_execution_history", "moto.stepfunctions.responses", "ActionResult",
      moto_seams.install_execution_history_paging),
+    ("StepFunctionsParserBackend._validate_definition", "moto.stepfunctions.parser.models", "InvalidDefinition",
+     moto_seams.install_definition_checks),
+    ("StepFunctionsParserBackend.start_execution", "moto.stepfunctions.exceptions", "ValidationException",
+     moto_seams.install_start_execution_checks),
+    ("StringJSONata.eval / SecondsJSONata._get_wait_seconds / TimeoutSecondsJSONata._eval_seconds",
+     "moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds", "SecondsJSONata",
+     moto_seams.install_query_evaluation_errors),
+    ("quotas.is_within_size_quota / StateTaskService._before_eval_execution",
+     "moto.stepfunctions.parser.asl.component.state.state", "is_within_size_quota", moto_seams.install_payload_limits),
+    ("ErrorEqualsDecl._eval_body", "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl",
+     "ErrorEqualsDecl", moto_seams.install_states_all_exclusions),
 ]
 
 
