@@ -117,9 +117,10 @@ def test_jsonata_seam_parses_each_expression_once():
      "The JSONata expression '$states.input.missing' returned nothing (undefined)."),
     ("{% function($x) { $x } %}", "States.QueryEvaluationError",
      "The JSONata expression 'function($x) { $x }' returned an unsupported result type."),
-    ("{% $nope(1) %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
-    ("{% $eval('1 + 1') %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
-    ("{% 1 + %}", "States.Runtime", "S0207: Unexpected end of expression"),
+    # An expression that throws fails the state with States.QueryEvaluationError, as on AWS (seam 16).
+    ("{% $nope(1) %}", "States.QueryEvaluationError", "T1006: Attempted to invoke a non-function"),
+    ("{% $eval('1 + 1') %}", "States.QueryEvaluationError", "T1006: Attempted to invoke a non-function"),
+    ("{% 1 + %}", "States.QueryEvaluationError", "S0207: Unexpected end of expression"),
 ], ids=["undefined", "function", "error", "no $eval", "syntax"])
 def test_jsonata_seam_fails_states_as_moto_does(output, error, cause):
     from local_tools.engine import LocalEngine
