@@ -175,12 +175,20 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
             deployed.rules[logical_id] = physical[logical_id].split("|")[-1].split("/")[-1]
 
     for logical_id, resource in translated["Resources"].items():
-        if resource["Type"] != "AWS::StepFunctions::StateMachine" or logical_id not in definition_files:
+        if resource["Type"] != "AWS::StepFunctions::StateMachine" or logical_id not in physical:
             continue
         properties = resource["Properties"]
+        if logical_id in definition_files:
+            text = definition_files[logical_id].read_text()
+        elif isinstance(properties.get("Definition"), dict):  # written inline in the template
+            text = json.dumps(properties["Definition"])
+        elif "DefinitionString" in properties:  # inline, as SAM translates it (an Fn::Join of JSON lines)
+            text = resolver.text(properties["DefinitionString"])
+        else:
+            continue
         substitutions = {key: resolver.text(value) for key, value in
                          (properties.get("DefinitionSubstitutions") or {}).items()}
-        definition = substitute_definition(definition_files[logical_id].read_text(), substitutions)
+        definition = substitute_definition(text, substitutions)
         left = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)))
         if left:
             raise ValueError(f"{logical_id}: definition placeholders without a DefinitionSubstitutions value: {left}")
