@@ -335,14 +335,18 @@ class ContinuationLowering:
             ),
         )
 
-        def passed_on(key: str, fallback: str) -> js.Node:
-            return js.block(js.Bind("e", js.Field(child, key)), if_exists(e, js.Var(fallback)))
+        def passed_on(key: str, fallback: js.Node) -> js.Node:
+            return js.block(js.Bind("e", js.Field(child, key)), if_exists(e, fallback))
 
+        # The child's own error when it ran and failed; a start that failed (a name taken, a limit) is
+        # Arazzo.ContinuationFailed, its cause the start's error.
         self.states.put(
             failed,
             asl.Fail(
-                js.template(tr.not_reserved(passed_on("error", "continuation.Error"), "Arazzo.ContinuationFailed")),
-                js.template(passed_on("cause", "continuation.Cause")),
+                js.template(
+                    tr.not_reserved(passed_on("error", js.Sq("Arazzo.ContinuationFailed")), "Arazzo.ContinuationFailed")
+                ),
+                js.template(passed_on("cause", js.Var("continuation.Cause"))),
             ),
         )
         return name
