@@ -108,6 +108,21 @@ class Checker:
         for rule in workflow.fail_when:
             found += criterion_expressions(rule.criterion) + expressions_in(rule.cause)
         check(found, workflow.outputs_line, None)
+        main = {step.step_id for step in workflow.main_steps}
+        for task in workflow.on_end:
+            found = expressions_in(task.arguments)
+            check(found, task.line, None)
+            for expression in found:
+                if (
+                    isinstance(expression, NamedRef)
+                    and expression.root == "end"
+                    and expression.path[0] == "iterations"
+                    and len(expression.path) == 2
+                    and expression.path[1] not in main
+                ):
+                    self.problem(
+                        task.line, None, f"$end.iterations.{expression.path[1]} is not a step of this workflow"
+                    )
 
     def check_input_checks(self, workflow: Workflow) -> None:
         for check in workflow.input_checks:
@@ -152,6 +167,13 @@ class Checker:
                         step,
                         f"workflow {called.workflow_id} has x-inputChecks: they are checked "
                         "for the workflow being compiled only, not for one a step runs",
+                    )
+                if called.on_end:
+                    self.problem(
+                        step.line,
+                        step,
+                        f"workflow {called.workflow_id} has x-onEnd: it runs when the compiled workflow "
+                        "ends, not when a workflow a step runs ends",
                     )
                 for parameter in step.parameters:
                     if parameter.name in called.fixed_inputs:
@@ -241,6 +263,9 @@ class Checker:
         for rule in workflow.fail_when:
             self.translates(rule.criterion.line, None, val.criterion, rule.criterion, finished)
             self.translates(rule.criterion.line, None, val.value, rule.cause, finished)
+        ended = val.end_scope(self.source_urls)
+        for end_task in workflow.on_end:
+            self.translates(end_task.line, None, val.asl_value, end_task.arguments, ended, True)
 
     def translates(
         self, line: int | None, step: Step | None, translate: Callable[..., object], *arguments: object

@@ -167,9 +167,15 @@ def mermaid(definition: dict) -> str:
     lines = ["flowchart TD", f"  start(( )) --> {ids[definition['StartAt']]}"]
     for name, state in definition["States"].items():
         label = name
-        if state["Type"] == "Fail" and not str(state["Error"]).startswith("{%") and state["Error"] not in name:
-            label = f"{name}: {state['Error']}"
-        lines.append(f"  {ids[name]}" + shapes.get(state["Type"], '["{}"]').format(label.replace('"', "'")))
+        # A Fail's error, or the error an ending records (x-onEnd), when it is literal and not already in the name.
+        ending = (state.get("Assign") or {}).get("ending") if state["Type"] == "Pass" else None
+        error = (
+            state.get("Error") if state["Type"] == "Fail" else ending.get("error") if isinstance(ending, dict) else None
+        )
+        if isinstance(error, str) and not error.startswith("{%") and error not in name:
+            label = f"{name}: {error}"
+        shape = shapes["Fail"] if isinstance(ending, dict) else shapes.get(state["Type"], '["{}"]')
+        lines.append(f"  {ids[name]}" + shape.format(label.replace('"', "'")))
     for name, state in definition["States"].items():
         targets = [rule["Next"] for rule in state.get("Choices", [])] + [state.get("Default"), state.get("Next")]
         targets += [catch["Next"] for catch in state.get("Catch", [])]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from . import asl
 from . import jsonata as js
 from . import translate as tr
+from .ending import ENDING_VARIABLE, EndingLowering
 from .model import Action, LoopPolicy, Step
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Frame:
     variables: str = ""  # variable-name prefix
     end: str = "Workflow outputs"  # where the workflow goes when it ends
     callers: tuple[str, ...] = ()  # workflowIds lowered above this one
+    ending: str | None = None  # the shared ending sequence (the compiled workflow has x-onEnd), else None
 
     @property
     def top(self) -> bool:
@@ -126,7 +128,7 @@ def if_exists(node: js.Node, otherwise: js.Node) -> js.If:
     return js.If(js.call("exists", node), node, otherwise)
 
 
-class ContinuationLowering:
+class ContinuationLowering(EndingLowering):
     """Continue-as-new and a continuation's verification of its parent."""
 
     if TYPE_CHECKING:
@@ -229,12 +231,10 @@ class ContinuationLowering:
                 "Continuation refused",
             ),
         )
-        self.states.put(
+        self.fail(
             "Continuation refused",
-            asl.Fail(
-                "Arazzo.InvalidInput",
-                "arazzoResume: the parent execution did not start this execution with this name and input",
-            ),
+            "Arazzo.InvalidInput",
+            "arazzoResume: the parent execution did not start this execution with this name and input",
         )
 
     def add_continue_as_new(self, loop: Loop) -> str:
@@ -297,8 +297,9 @@ class ContinuationLowering:
                         )
                     ),
                 },
-                next=None,
+                next=self.frame.ending,
                 retry=[asl.Retrier(CONTINUATION_START_ERRORS, 2, 5, 2, 60)],
+                assign=self.continued_ending(),
                 output=js.template(js.Var("states.result.Output")),
                 catch=[
                     asl.Catcher(
@@ -340,13 +341,47 @@ class ContinuationLowering:
 
         # The child's own error when it ran and failed; a start that failed (a name taken, a limit) is
         # Arazzo.ContinuationFailed, its cause the start's error.
-        self.states.put(
+        error = tr.not_reserved(passed_on("error", js.Sq("Arazzo.ContinuationFailed")), "Arazzo.ContinuationFailed")
+        if self.frame.ending is None:
+            self.fail(failed, error, passed_on("cause", js.Var("continuation.Cause")))
+            return name
+        # The child's own ending record (its cause, its outputs and loop counts when it failed) is in its Cause.
+        r, x = js.Var("r"), js.Var("x")
+        self.record_ending(
             failed,
-            asl.Fail(
-                js.template(
-                    tr.not_reserved(passed_on("error", js.Sq("Arazzo.ContinuationFailed")), "Arazzo.ContinuationFailed")
+            js.block(
+                js.Bind("r", child),
+                js.Bind("x", self.unpacked_record(js.Field(r, "cause"))),
+                js.obj(
+                    {
+                        "error": tr.not_reserved(
+                            if_exists(js.Field(r, "error"), js.Sq("Arazzo.ContinuationFailed")),
+                            "Arazzo.ContinuationFailed",
+                        ),
+                        "cause": js.If(
+                            js.call("exists", js.Field(x, "cause")),
+                            js.Field(x, "cause"),
+                            if_exists(js.Field(r, "cause"), js.Var("continuation.Cause")),
+                        ),
+                        "outputs": js.Field(x, "outputs"),
+                        "iterations": js.Field(x, "iterations"),
+                    }
                 ),
-                js.template(passed_on("cause", js.Var("continuation.Cause"))),
             ),
         )
         return name
+
+    def continued_ending(self) -> dict | None:
+        """With x-onEnd: a continuation that succeeded hands on its ending record (outputs, loop counts)."""
+        if self.frame.ending is None:
+            return None
+        o = js.Var("o")
+        record = js.Field(o, "arazzoEnd")
+        return {
+            ENDING_VARIABLE.name: js.template(
+                js.block(
+                    js.Bind("o", js.Var("states.result.Output")),
+                    js.If(js.call("exists", record), record, js.obj({"outputs": o})),
+                )
+            )
+        }

@@ -8,6 +8,7 @@ can reach the limit. docs/arazzo-extensions.md ("History budget") gives the numb
 
 from __future__ import annotations
 
+from .extensions import END_TASK_MAX_ATTEMPTS
 from .model import Step, Workflow
 
 HISTORY_LIMIT = 25_000
@@ -40,15 +41,23 @@ def iteration_events(workflow: Workflow, source: Step, target: Step, workflows: 
     return WAIT + sum(step_events(step, workflow, workflows) for step in body)
 
 
+def ending_events(workflow: Workflow) -> int:
+    """The x-onEnd ending sequence, which runs once: the recorded ending, Workflow end, the two Choices and each
+    task with every retry (ending.py)."""
+    if not workflow.on_end:
+        return 0
+    return PASS + PASS + CHOICE + CHOICE + len(workflow.on_end) * (TASK + RETRY * END_TASK_MAX_ATTEMPTS)
+
+
 def fixed_events(workflow: Workflow, workflows: dict[str, Workflow]) -> int:
-    """Events outside the loops: the reserve, and every retry action's waits and tries (a retry counter never
-    resets within an execution)."""
+    """Events outside the loops: the reserve, every retry action's waits and tries (a retry counter never resets
+    within an execution) and the x-onEnd ending sequence."""
     retries = 0
     for step in workflow.main_steps:
         for action in step.on_failure:
             if action.type == "retry":
                 retries += action.retry_limit * (WAIT + step_events(step, workflow, workflows))
-    return RESERVE + retries
+    return RESERVE + retries + ending_events(workflow)
 
 
 def iterations_per_execution(

@@ -5,6 +5,7 @@
     $response.header.X  $response.query.x  $response.path.x  $response.body#/json/pointer
     $inputs.a.b   $outputs.a   $steps.<stepId>.outputs.<name>...   $workflows.<id>.outputs.<name>
     $sourceDescriptions.<name>.<field>   $components.<kind>.<name>
+    $end.<field>   (an extension, in x-onEnd arguments only: how the workflow ended; translate.py checks the field)
 
 Strings may also embed expressions in braces: "Bearer {$steps.login.outputs.token}".
 """
@@ -59,7 +60,7 @@ class NamedRef(Expr):
     `path` is the dotted names after the root; a trailing `#/pointer` (allowed after outputs) is appended as further
     path tokens."""
 
-    root: str  # inputs | outputs | steps | workflows | sourceDescriptions | components
+    root: str  # inputs | outputs | steps | workflows | sourceDescriptions | components | end
     path: tuple[str, ...]
 
 
@@ -70,7 +71,7 @@ class Template(Expr):
     parts: tuple[str | Expr, ...]
 
 
-_NAMED_ROOTS = ("inputs", "outputs", "steps", "workflows", "sourceDescriptions", "components")
+_NAMED_ROOTS = ("inputs", "outputs", "steps", "workflows", "sourceDescriptions", "components", "end")
 # RFC 9110 token characters, the grammar's `header-reference`.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _EMBEDDED = re.compile(r"\{(\$[^{}]+)\}")

@@ -6,10 +6,11 @@ at run time is lower.py's, and checks across the model are check.py's.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .expressions import Expr
-from .model import Action, Criterion, FailWhen, InputCheck, LoopLimit, LoopPolicy, Step
+from .model import Action, Criterion, EndTask, FailWhen, InputCheck, LoopLimit, LoopPolicy, Step
 
 MAX_SECONDS = 99999999  # the largest TimeoutSeconds, Wait Seconds and Retry field Step Functions accepts
 # What CreateStateMachine accepts in a Retrier: (x-retry key, ASL key, type, lowest value).
@@ -29,6 +30,14 @@ LOOP_SECONDS_LIMITS = {
     "maxWaitSeconds": MAX_SECONDS,
     "deadlineSeconds": MAX_DEADLINE_SECONDS,
 }
+# x-onEnd: each Task is the state "Workflow end: <name>" (at most 80 characters), of a Step Functions integration.
+END_TASK_PREFIX = "Workflow end: "
+END_TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]+( [A-Za-z0-9_\-]+)*$")
+END_TASK_RESOURCE = re.compile(r"^arn:aws:states:::[a-z0-9\-]+:[A-Za-z0-9.:_\-]+$")
+END_TASK_KEYS = ("name", "resource", "arguments", "timeoutSeconds")
+END_TASK_TIMEOUT_SECONDS = 30
+END_TASK_MAX_ATTEMPTS = 2  # each x-onEnd Task's retries (States.ALL, short, full jitter): events.py counts them
+MAX_STATE_NAME = 80
 LOOP_KEYS = {
     "initialWaitSeconds": "initial_wait_seconds",
     "backoffRate": "backoff_rate",
@@ -46,8 +55,10 @@ class ExtensionReader:
 
     if TYPE_CHECKING:
         step_ids: list
+        problems: list
 
         def problem(self, location: tuple, message: str) -> None: ...
+        def line(self, location: tuple) -> int | None: ...
         def read_criterion(self, raw: object, location: tuple) -> Criterion | None: ...
         def read_value(self, raw: object, location: tuple) -> object: ...
         def read_object(self, raw: dict, location: tuple) -> dict: ...
@@ -75,6 +86,65 @@ class ExtensionReader:
                 )
             else:
                 step.error_cleanup = cleanup
+
+    def read_on_end(self, raw: object, location: tuple) -> list[EndTask]:
+        """x-onEnd: [{name, resource, arguments, timeoutSeconds?}], Tasks run once when the workflow ends."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list) or not raw:
+            self.problem(location, "x-onEnd must be a non-empty list of {name, resource, arguments}")
+            return []
+        tasks: list[EndTask] = []
+        for index, entry in enumerate(raw):
+            where = location + (index,)
+            if not isinstance(entry, dict):
+                self.problem(where, "an x-onEnd entry is a mapping of name, resource and arguments")
+                continue
+            unknown = [key for key in entry if key not in END_TASK_KEYS]
+            if unknown:
+                self.problem(
+                    where + (unknown[0],), f"unknown x-onEnd key {unknown[0]!r} (known: {', '.join(END_TASK_KEYS)})"
+                )
+            name, resource, arguments = entry.get("name"), entry.get("resource"), entry.get("arguments")
+            timeout = entry.get("timeoutSeconds", END_TASK_TIMEOUT_SECONDS)
+            found = len(self.problems)
+            if not isinstance(name, str) or not END_TASK_NAME.match(name):
+                self.problem(
+                    where + ("name",),
+                    f"x-onEnd name must be words of [A-Za-z0-9_-] (one space between), found {name!r}",
+                )
+            elif len(END_TASK_PREFIX + name) > MAX_STATE_NAME:
+                self.problem(
+                    where + ("name",),
+                    f"x-onEnd name {name!r}: the state {END_TASK_PREFIX + name!r} would have "
+                    f"{len(END_TASK_PREFIX + name)} characters; Step Functions allows {MAX_STATE_NAME}",
+                )
+            elif name in {task.name for task in tasks}:
+                self.problem(where + ("name",), f"duplicate x-onEnd name {name!r}")
+            if not isinstance(resource, str) or not END_TASK_RESOURCE.match(resource):
+                self.problem(
+                    where + ("resource",),
+                    f"x-onEnd resource must be a Step Functions integration arn:aws:states:::<service>:<action>, "
+                    f"found {resource!r}",
+                )
+            if not isinstance(arguments, dict):
+                self.problem(where + ("arguments",), "x-onEnd arguments must be a mapping (the Task's Arguments)")
+            if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= MAX_SECONDS:
+                self.problem(
+                    where + ("timeoutSeconds",),
+                    f"x-onEnd timeoutSeconds must be an integer from 1 to {MAX_SECONDS}, found {timeout!r}",
+                )
+            if len(self.problems) == found and isinstance(arguments, dict):
+                tasks.append(
+                    EndTask(
+                        str(name),
+                        str(resource),
+                        self.read_object(arguments, where + ("arguments",)),
+                        int(timeout),
+                        self.line(where),
+                    )
+                )
+        return tasks
 
     def read_on_no_match(self, raw: object, location: tuple) -> Action | None:
         """x-onNoMatch: a Success Action without criteria, taken when no onSuccess action matched."""

@@ -210,28 +210,24 @@ class LoopLowering(ContinuationLowering):
         cause = val.value(limit.cause, self.scope(loop.source, None))
         reasons = js.obj({"deadline": js.Sq("deadline passed"), "iterations": js.Sq("iteration limit reached")})
         cleanup_error = js.Var("cleanupError")
-        self.states.put(
+        self.fail(
             fail_state,
-            asl.Fail(
-                limit.error,
-                js.template(
-                    js.call(
-                        "string",
-                        js.call(
-                            "merge",
-                            js.Arr(
-                                (
-                                    cause,
-                                    js.obj({"limit": js.call("lookup", reasons, js.Var("limitReason"))}),
-                                    js.If(
-                                        js.call("exists", cleanup_error),
-                                        js.obj({"cleanupError": cleanup_error}),
-                                        js.Obj(()),
-                                    ),
-                                )
+            limit.error,
+            js.call(
+                "string",
+                js.call(
+                    "merge",
+                    js.Arr(
+                        (
+                            cause,
+                            js.obj({"limit": js.call("lookup", reasons, js.Var("limitReason"))}),
+                            js.If(
+                                js.call("exists", cleanup_error),
+                                js.obj({"cleanupError": cleanup_error}),
+                                js.Obj(()),
                             ),
-                        ),
-                    )
+                        )
+                    ),
                 ),
             ),
         )

@@ -15,6 +15,9 @@ The machine, state by state:
       end, or the last step     -> Workflow outputs
     Workflow outputs (Pass)     -> x-failWhen rules (Fail) | Workflow succeeded (Succeed, output = outputs)
 
+With x-onEnd every Fail above records the ending instead and goes to the ending sequence (ending.py), and a
+step's Task that fails for good without x-onError ends the workflow through it too (`<stepId> error`).
+
 Each state is built once, with its transitions: a state whose successor is decided later is reserved at its place
 first. Loop checks live in the outcome Choice itself, so one poll costs three state transitions.
 """
@@ -29,6 +32,7 @@ from . import jsonata as js
 from . import translate as tr
 from . import values as val
 from .continuation import RESUME, Frame, Loop, fresh_loop, is_backward, variable
+from .ending import ENDING
 from .loops import LoopLowering
 from .model import Action, Document, Step, Workflow
 
@@ -66,7 +70,7 @@ class WorkflowLowering(LoopLowering):
     ):
         self.document = document
         self.workflow = workflow
-        self.frame = frame or Frame()
+        self.frame = frame or Frame(ending=ENDING if workflow.on_end else None)
         self.states = asl.States() if states is None else states
         self.main_steps = workflow.main_steps
         self.loops: list[Loop] = []
@@ -162,10 +166,7 @@ class WorkflowLowering(LoopLowering):
             )
         )
         self.states.put("Check inputs", asl.Choice(choices, self.main_steps[0].step_id))
-        self.states.put(
-            "Invalid input",
-            asl.Fail("Arazzo.InvalidInput", js.template(js.call("join", js.Var("inputErrors"), js.Sq("; ")))),
-        )
+        self.fail("Invalid input", "Arazzo.InvalidInput", js.call("join", js.Var("inputErrors"), js.Sq("; ")))
         if wait_states:
             self.add_verify_continuation(wait_states, PARENT)
 
@@ -182,7 +183,13 @@ class WorkflowLowering(LoopLowering):
                 self.add_step(step, index)
 
     def add_step(self, step: Step, index: int) -> None:
-        catch = self.error_cleanup(step) if step.error_cleanup and not step.cleanup_only else []
+        catch = (
+            self.error_cleanup(step)
+            if step.error_cleanup and not step.cleanup_only
+            else self.error_ending(step)
+            if self.frame.ending
+            else []
+        )
         name = self.states.reserve(self.state(step.step_id))
         outcome = self.add_outcome(step, index)
         self.states.put(name, self.task(step, outcome or self.next_after(index), catch))
@@ -197,6 +204,7 @@ class WorkflowLowering(LoopLowering):
             variables=variable(self.frame.var("wf"), step.step_id) + "_",
             end=f"{name} done",
             callers=self.frame.callers + (self.workflow.workflow_id,),
+            ending=self.frame.ending,
         )
         inner = WorkflowLowering(self.document, called, frame, self.states)
         given = js.obj([(p.name, val.value(p.value, self.scope(step, None))) for p in step.parameters], quote=js.Lit)
@@ -283,15 +291,23 @@ class WorkflowLowering(LoopLowering):
         """A cleanup step's Task: best effort, so its own failure goes on to `next_state` too."""
         return self.task(cleanup, next_state, [catch])
 
+    def step_error(self, step: Step) -> str:
+        """The ending of a step whose Task failed for good: the Task's error (a `States.` one renamed) and cause."""
+        return self.fail(
+            self.state(f"{step.step_id} error"),
+            tr.not_reserved(js.Var("stepError.Error"), "Arazzo.StepFailed"),
+            js.Var("stepError.Cause"),
+        )
+
+    def error_ending(self, step: Step) -> list[asl.Catcher]:
+        """With x-onEnd, a Task that fails for good ends the workflow through the ending sequence too."""
+        return [
+            asl.Catcher(["States.ALL"], self.step_error(step), {"stepError": js.template(js.Var("states.errorOutput"))})
+        ]
+
     def error_cleanup(self, step: Step) -> list[asl.Catcher]:
         """x-onError: when the step's Task fails for good, run the cleanup step, then fail with the step's error."""
-        failed = self.states.put(
-            self.state(f"{step.step_id} error"),
-            asl.Fail(
-                js.template(tr.not_reserved(js.Var("stepError.Error"), "Arazzo.StepFailed")),
-                js.template(js.Var("stepError.Cause")),
-            ),
-        )
+        failed = self.step_error(step)
         cleanup = self.workflow.step(step.error_cleanup or "")
         name = self.states.put(
             self.state(f"{step.step_id} error cleanup: {cleanup.step_id}"),
@@ -312,9 +328,8 @@ class WorkflowLowering(LoopLowering):
         if step.success_criteria:
             for action in step.on_failure:
                 rules.extend(self.action_rules(step, action, js.call("not", succeeded), scope))
-            failed = self.states.put(
-                self.state(f"{step.step_id} failed"),
-                asl.Fail("Arazzo.SuccessCriteriaFailed", js.template(self.failure_cause(step, scope))),
+            failed = self.fail(
+                self.state(f"{step.step_id} failed"), "Arazzo.SuccessCriteriaFailed", self.failure_cause(step, scope)
             )
             rules.append(asl.ChoiceRule(js.template(js.call("not", succeeded)), failed))
         if not rules:
@@ -328,9 +343,7 @@ class WorkflowLowering(LoopLowering):
             fail_state = self.state(f"{step.step_id} failed: {rule.error}")
             if fail_state in self.states:
                 fail_state += f" ({index + 1})"
-            self.states.put(
-                fail_state, asl.Fail(rule.error, js.template(js.call("string", val.value(rule.cause, scope))))
-            )
+            self.fail(fail_state, rule.error, js.call("string", val.value(rule.cause, scope)))
             rules.append(asl.ChoiceRule(js.template(val.criterion(rule.criterion, scope)), fail_state))
         return rules
 
@@ -364,20 +377,6 @@ class WorkflowLowering(LoopLowering):
         """The frame's end: compute the workflow's outputs into its `outputs` variable."""
         outputs = val.outputs_object(self.workflow.outputs, self.scope(None, None))
         self.states.put(self.frame.end, asl.Pass({self.frame.var("outputs"): js.template(outputs)}, next_state))
-
-    def add_end(self) -> None:
-        rules = []
-        judged = self.scope(None, None, outputs_available=True)
-        for rule in self.workflow.fail_when:
-            fail_state = f"Workflow failed: {rule.error}"
-            rules.append(asl.ChoiceRule(js.template(val.criterion(rule.criterion, judged)), fail_state))
-            self.states.put(
-                fail_state, asl.Fail(rule.error, js.template(js.call("string", val.value(rule.cause, judged))))
-            )
-        self.add_workflow_outputs("Workflow result" if rules else "Workflow succeeded")
-        if rules:
-            self.states.put("Workflow result", asl.Choice(rules, "Workflow succeeded"))
-        self.states.put("Workflow succeeded", asl.Succeed(js.template(js.Var("outputs"))))
 
 
 def choose_workflow(document: Document, workflow_id: str | None, source_path: str) -> Workflow:

@@ -106,6 +106,17 @@ class InputCheck:
 
 
 @dataclass
+class EndTask:
+    """x-onEnd: a Step Functions service Task run once when the workflow ends (best effort)."""
+
+    name: str
+    resource: str  # arn:aws:states:::<service>:<action>
+    arguments: dict  # parsed value tree (literals, Expr, Template; $end.* allowed)
+    timeout_seconds: int
+    line: int | None
+
+
+@dataclass
 class Step:
     step_id: str
     operation: Operation | None
@@ -137,6 +148,7 @@ class Workflow:
     input_checks: list[InputCheck] = field(default_factory=list)
     inputs_line: int | None = None
     outputs_line: int | None = None
+    on_end: list[EndTask] = field(default_factory=list)  # x-onEnd: run once when the workflow ends
 
     @property
     def fixed_inputs(self) -> list[str]:

@@ -57,6 +57,8 @@ class Reader(ExtensionReader, ReferenceReader):
         if not isinstance(info, dict) or not isinstance(info.get("title"), str) or "version" not in info:
             self.problem(("info",), "'info' with 'title' and 'version' is required")
         self.read_sources(data.get("sourceDescriptions"))
+        if "x-onEnd" in data:
+            self.problem(("x-onEnd",), "x-onEnd applies to a workflow (it runs when the workflow ends)")
         raw_workflows = data.get("workflows")
         if not isinstance(raw_workflows, list) or not raw_workflows:
             self.problem(("workflows",), "'workflows' must be a non-empty list")
@@ -143,6 +145,7 @@ class Reader(ExtensionReader, ReferenceReader):
         fail_when = self.read_fail_when(raw.get("x-failWhen"), location + ("x-failWhen",))
         self.check_fixed_inputs(inputs, location + ("inputs",))
         input_checks = self.read_input_checks(raw.get("x-inputChecks"), location + ("x-inputChecks",))
+        on_end = self.read_on_end(raw.get("x-onEnd"), location + ("x-onEnd",))
         return Workflow(
             str(workflow_id),
             inputs,
@@ -153,6 +156,7 @@ class Reader(ExtensionReader, ReferenceReader):
             input_checks,
             inputs_line=self.line(location + ("inputs",)),
             outputs_line=self.line(location + ("outputs",)),
+            on_end=on_end,
         )
 
     def read_step(
@@ -201,6 +205,8 @@ class Reader(ExtensionReader, ReferenceReader):
             self.read_actions(raw.get("onFailure"), location + ("onFailure",), "failure"), workflow_failure
         )
         on_no_match = self.read_on_no_match(raw.get("x-onNoMatch"), location + ("x-onNoMatch",))
+        if "x-onEnd" in raw:
+            self.problem(location + ("x-onEnd",), "x-onEnd applies to a workflow (it runs when the workflow ends)")
         outputs = self.read_outputs(raw.get("outputs"), location + ("outputs",))
         outputs.update(self.read_outputs(raw.get("x-outputs"), location + ("x-outputs",)))
         step = Step(

@@ -2,7 +2,8 @@
 
 Conventions of the generated machine, which every expression relies on:
 - `$inputs` holds the workflow inputs (defaults applied), `$steps` the step outputs as Arazzo names them
-  (`$steps.<stepId>.outputs.<name>`), `$outputs` the workflow outputs once computed.
+  (`$steps.<stepId>.outputs.<name>`), `$outputs` the workflow outputs once computed, `$end` how the workflow
+  ended (x-onEnd arguments only).
 - The HTTP response of the step being judged is given by the Scope (inside a Task's Assign it is
   `$states.result.Payload`; in the Choice after it, `$states.input`): `{statusCode, headers, body}`.
 
@@ -38,6 +39,21 @@ class Scope:
     inputs: js.Node = js.Var("inputs")
     steps: js.Node = js.Var("steps")
     outputs: js.Node = js.Var("outputs")
+    end: js.Node | None = None  # the ending record ($end.*): in x-onEnd arguments only
+
+
+# `$end.<field>` (x-onEnd): how the workflow ended; `iterations` is an object of step ids.
+END_FIELDS = (
+    "status",
+    "error",
+    "cause",
+    "outcome",
+    "executionArn",
+    "startTime",
+    "endTime",
+    "durationSeconds",
+    "iterations",
+)
 
 
 def pointer_path(base: js.Node, keys: tuple[str, ...]) -> js.Node:
@@ -107,6 +123,8 @@ def _named(expr: NamedRef, scope: Scope) -> js.Node:
         if not scope.outputs_available:
             raise UnsupportedExpression("$outputs is only meaningful after the workflow's outputs are known")
         return pointer_path(scope.outputs, expr.path)
+    if expr.root == "end":
+        return _end(expr, scope)
     if (
         expr.root == "sourceDescriptions"
         and len(expr.path) == 2
@@ -115,6 +133,17 @@ def _named(expr: NamedRef, scope: Scope) -> js.Node:
     ):
         return js.Lit(scope.source_urls[expr.path[0]])
     raise UnsupportedExpression(f"${expr.root}.{'.'.join(expr.path)} is not supported in a compiled workflow")
+
+
+def _end(expr: NamedRef, scope: Scope) -> js.Node:
+    if scope.end is None:
+        raise UnsupportedExpression(f"${expr.root}.{'.'.join(expr.path)} is only meaningful in x-onEnd arguments")
+    field, depth = expr.path[0], 2 if expr.path[0] == "iterations" else 1
+    if field not in END_FIELDS or len(expr.path) > depth:
+        raise UnsupportedExpression(
+            f"${expr.root}.{'.'.join(expr.path)}: $end has {', '.join(END_FIELDS[:-1])} and iterations.<stepId>"
+        )
+    return js.path(scope.end, *expr.path)
 
 
 _RUNTIME: dict[type, Callable] = {

@@ -24,14 +24,16 @@ def value(tree: object, scope: Scope) -> js.Node:
     return js.Lit(tree)
 
 
-def asl_value(tree: object, scope: Scope) -> object:
-    """A parsed value tree as an ASL JSONata template: literals stay JSON, expressions become {% %} strings."""
+def asl_value(tree: object, scope: Scope, absent_as_null: bool = False) -> object:
+    """A parsed value tree as an ASL JSONata template: literals stay JSON, expressions become {% %} strings
+    (`absent_as_null`: an expression that finds nothing is null, where a Task must run whatever is missing)."""
     if isinstance(tree, (Expr, Template)):
-        return js.template(value(tree, scope))
+        node = value(tree, scope)
+        return js.template(nullable(node) if absent_as_null else node)
     if isinstance(tree, dict):
-        return {k: asl_value(v, scope) for k, v in tree.items()}
+        return {k: asl_value(v, scope, absent_as_null) for k, v in tree.items()}
     if isinstance(tree, list):
-        return [asl_value(v, scope) for v in tree]
+        return [asl_value(v, scope, absent_as_null) for v in tree]
     if isinstance(tree, str) and tree.lstrip().startswith("{%"):
         return js.template(js.Lit(tree))  # a literal that would otherwise read as an expression
     return tree
@@ -101,6 +103,13 @@ def step_scope(
     )
 
 
+def end_scope(source_urls: dict[str, str]) -> Scope:
+    """What expressions mean in x-onEnd arguments: the workflow's inputs, steps and outputs, and `$end`."""
+    scope = step_scope(None, None, source_urls, Variables(), outputs_available=True)
+    scope.end = END
+    return scope
+
+
 def criterion(rule: Any, scope: Scope) -> js.Node:
     """A model Criterion as a JSONata boolean."""
     context = runtime(rule.context, scope) if rule.context is not None else None
@@ -116,3 +125,5 @@ def all_of(criteria: list, scope: Scope) -> js.Node:
 # Where a step's response is, in the Task (its Assign) and in the outcome Choice after it.
 TASK_RESPONSE = js.Var("states.result.Payload")
 JUDGED_RESPONSE = js.Var("states.input")
+# How the workflow ended (x-onEnd): set once its ending sequence starts.
+END = js.Var("end")

@@ -33,6 +33,8 @@ def deployed(path: Path, workflow_id: str) -> str:
             key = prop.get("x-definitionSubstitution") if isinstance(prop, dict) else None
             if key:
                 text = text.replace("${%s}" % key, SAMPLE.get(prop.get("type"), "sample"))
+    # Other placeholders a document writes as text (an x-onEnd task's event bus name, say) are names.
+    text = re.sub(r"\$\{(\w+)\}", r"sample-\1", text)
     assert "${" not in text, "a placeholder was left"
     return text
 

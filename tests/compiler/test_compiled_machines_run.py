@@ -93,10 +93,11 @@ def test_invalid_input_fails_before_any_call(pets, adopt_machine, given, message
     assert pets.CALLS == []
 
 
-@pytest.mark.parametrize("document_name, workflow_id", [("adopt.arazzo.yml", "adopt"), ("watch.arazzo.yml", "watch")])
+@pytest.mark.parametrize("document_name, workflow_id", [("adopt.arazzo.yml", "adopt"), ("watch.arazzo.yml", "watch"),
+                                                        ("finish.arazzo.yml", "finish")])
 def test_general_workflow_passes_the_asl_validators(tmp_path, document_name, workflow_id):
     """The states these documents need (retry waits, loops, a called workflow inline, timeouts, x-failWhen, input
-    checks, continuation verification) are valid ASL."""
+    checks, continuation verification, the x-onEnd ending sequence) are valid ASL."""
     import os
     import subprocess
 
@@ -108,6 +109,7 @@ def test_general_workflow_passes_the_asl_validators(tmp_path, document_name, wor
     for key in ("CreatePet", "GetPet", "PlaceOrder", "ReleasePet"):
         text = text.replace("${%sFunctionArn}" % key, f"arn:aws:lambda:us-east-1:123456789012:function:{key}")
     text = text.replace("${AllowedKinds}", "['cat','dog']").replace("${MaxChecks}", "5")
+    text = text.replace("${PetEventBusName}", "pets")
     validator = os.environ.get("ASL_VALIDATOR", ".tools/node_modules/.bin/asl-validator")
     assert Path(validator).exists(), "run `make tools` (make test does) for asl-validator"
     (tmp_path / "adopt.asl.json").write_text(text)
