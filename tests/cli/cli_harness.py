@@ -38,6 +38,9 @@ SCRIPTS = {
 
 
 ROOT = Path(__file__).resolve().parents[2]
+# EventBridge's envelope, as a rule's target receives an event, in its order: what the CLI prints for each event an
+# execution put (events:putEvents) before the result line(s).
+ENVELOPE_FIELDS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
 
 
 def cli_command() -> list[str]:
@@ -63,6 +66,20 @@ class Outcome:
     def lines(self) -> list[dict]:
         """Every stdout line, each one JSON object."""
         return [json.loads(line) for line in self.stdout.strip().splitlines()]
+
+    def split(self) -> tuple[list[dict], list[dict]]:
+        """(the events the followed executions put, the result lines): stdout is zero or more event envelopes,
+        each put by an execution (its ARN last in resources), then the result line(s), nothing in between."""
+        lines = self.lines
+        count = 0
+        while count < len(lines) and list(lines[count]) == ENVELOPE_FIELDS:
+            count += 1
+        events, results = lines[:count], lines[count:]
+        assert results and all(list(line) != ENVELOPE_FIELDS for line in results), self.stdout
+        for event in events:
+            assert event["version"] == "0" and isinstance(event["detail"], dict), event
+            assert ":stateMachine:" in event["resources"][-2] and ":execution:" in event["resources"][-1], event
+        return events, results
 
     @property
     def result(self) -> dict:

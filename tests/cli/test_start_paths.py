@@ -106,7 +106,8 @@ def test_run_input_usage_errors(args, stdin, message):
 def test_put_events_starts_the_execution_and_prints_run_s_result_line(runs):
     outcome = runs["event"]
     assert outcome.returncode == 0, outcome.stderr
-    assert outcome.stdout.strip().count("\n") == 0  # one execution: run's single result line
+    events, results = outcome.split()  # the events the execution put, then run's single result line
+    assert results == [outcome.result]
     assert outcome.result["status"] == "SUCCEEDED" and outcome.result["output"]["rowsSynced"] == 30
     [(event_id, target, what)] = DELIVERED.findall(outcome.stderr)
     assert re.search(rf"^event 1  id {event_id}  -> rule\(s\) \S*SyncRequested", outcome.stderr, re.MULTILINE)
@@ -118,7 +119,7 @@ def test_put_events_starts_the_execution_and_prints_run_s_result_line(runs):
 def test_put_events_with_several_executions_prints_one_line_each_and_a_summary(runs):
     outcome = runs["two events"]
     assert outcome.returncode == 1  # one of them failed
-    *executions, summary = outcome.lines
+    events, (*executions, summary) = outcome.split()
     assert summary == {"status": "FAILED", "executions": 2, "statuses": {"SUCCEEDED": 1, "FAILED": 1}}
     by_status = {line["status"]: line for line in executions}
     assert by_status["SUCCEEDED"]["output"]["rowsSynced"] == 30
@@ -138,7 +139,7 @@ def test_put_events_repeat_redelivers_the_same_event(runs):
     started = re.findall(r"^execution (\S+) started$", outcome.stderr, re.MULTILINE)
     # The template's admission function names the execution after the event id: the redelivery starts nothing.
     assert started == ["event-redelivered-event-1"]
-    [result] = outcome.lines
+    events, [result] = outcome.split()
     assert result["status"] == "SUCCEEDED" and result["output"]["attached"] is False
 
 

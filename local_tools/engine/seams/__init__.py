@@ -42,16 +42,22 @@ Seams (all process-global while installed: one LocalEngine at a time):
                              States.DataLimitExceeded
  19. Event patterns (read)  moto.events.models.EventPattern.load/matches_event -> which rules an event matches
                              (an accessor, nothing patched: the engine routes events itself, moto decides matches)
+ 20. events:putEvents       StateTaskServiceEvents._eval_service_task     -> the engine's EventBridge delivers the
+                             machine's events; EventBridge.FailedEntry with the response as its cause
+ 21. Datapoint time         moto.cloudwatch.models.utcnow                 -> clock.now() (a PutMetricData datapoint
+                             without a Timestamp is stamped on the engine clock)
 """
 from .api_checks import install_definition_checks, install_start_execution_checks
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (
+    install_metric_time_on_clock,
     install_program_timeout_on_clock,
     install_retry_on_clock,
     install_timestamps_on_clock,
     install_wait_on_clock,
 )
 from .event_patterns import event_pattern_matcher
+from .events_integration import FAILED_ENTRY, PutEventsRefused, install_events_put_events
 from .execution_end import install_execution_ended_hook
 from .history import install_execution_history_paging, install_history_limit
 from .jsonata import install_jsonata_evaluator
@@ -85,4 +91,8 @@ __all__ = [
     "install_payload_limits",
     "install_states_all_exclusions",
     "event_pattern_matcher",
+    "install_events_put_events",
+    "PutEventsRefused",
+    "FAILED_ENTRY",
+    "install_metric_time_on_clock",
 ]
