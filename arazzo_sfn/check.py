@@ -110,7 +110,7 @@ class Checker:
         check(found, workflow.outputs_line, None)
         main = {step.step_id for step in workflow.main_steps}
         for task in workflow.on_end:
-            found = expressions_in(task.arguments)
+            found = expressions_in(task.arguments) + (criterion_expressions(task.when) if task.when else [])
             check(found, task.line, None)
             for expression in found:
                 if (
@@ -266,6 +266,8 @@ class Checker:
         ended = val.end_scope(self.source_urls)
         for end_task in workflow.on_end:
             self.translates(end_task.line, None, val.asl_value, end_task.arguments, ended, True)
+            if end_task.when:
+                self.translates(end_task.when.line, None, val.criterion, end_task.when, ended)
 
     def translates(
         self, line: int | None, step: Step | None, translate: Callable[..., object], *arguments: object

@@ -114,6 +114,7 @@ class EndTask:
     arguments: dict  # parsed value tree (literals, Expr, Template; $end.* allowed)
     timeout_seconds: int
     line: int | None
+    when: Criterion | None = None  # runs only when this holds (read like the arguments, $end included)
 
 
 @dataclass
