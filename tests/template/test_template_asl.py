@@ -87,6 +87,10 @@ def test_cfn_lint_e3601(path):
     assert not problems, "\n".join(f"{m.rule.id} {m.message} at {m.path}" for m in problems)
 
 
+def statements_of(role: dict) -> list[dict]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
 def test_definition_needs_only_what_the_role_grants(path, translated):
     """The role allows lambda:InvokeFunction on the three functions, and starting and following (.sync:2) an
@@ -120,5 +124,15 @@ def test_definition_needs_only_what_the_role_grants(path, translated):
                           if "states:GetExecutionHistory" in as_list(s["Action"])]
             assert statements and all(s["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
                                       for s in statements), f"{name}: may read only this machine's executions"
+        elif resource == "arn:aws:states:::events:putEvents":
+            # The completion event: on the bus the deployment names, and no other.
+            [statement] = [s for s in statements_of(role) if "events:PutEvents" in as_list(s["Action"])]
+            assert statement["Resource"]["Fn::Sub"].endswith(":event-bus/${CompletionEventBusName}"), name
+            buses = {entry.get("EventBusName") for entry in state["Arguments"]["Entries"]}
+            assert buses == {"${CompletionEventBusName}"}, f"{name}: puts on {buses}"
+        elif resource == "arn:aws:states:::aws-sdk:cloudwatch:putMetricData":
+            [statement] = [s for s in statements_of(role) if "cloudwatch:PutMetricData" in as_list(s["Action"])]
+            assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricsNamespace"}}}
+            assert state["Arguments"]["Namespace"] == "${MetricsNamespace}", f"{name}: another namespace"
         else:
             pytest.fail(f"{name}: integration {resource} has no permission in template.yaml")
