@@ -9,7 +9,7 @@ how long to wait before the next poll. No I/O; the handlers feed them Airbyte's 
      while the job runs) and the usual volume give the end far better than past durations, which vary with
      throughput;
    - **duration** basis otherwise: the usual range of durations, with waits never more than SLACK_SECONDS
-     longer than the adaptive default's (so an unusual early end costs at most that much more lag);
+     longer than the adaptive default's (so an unusual early end is seen at most a minute later than by it);
    - phases: ``warmingUp`` (too little progress to trust a rate), ``sparse`` (each wait covers a fraction of
      the time left before the expected window, at most MAX_SPARSE_SECONDS), ``dense`` (every DENSE_SECONDS, or
      wider so that a wide window costs at most DENSE_POLLS polls), then ``pastUsualRange`` (later than the
@@ -38,7 +38,9 @@ DENSE_POLLS = 40             # a progress window wider than DENSE_POLLS x DENSE_
 DURATION_WINDOW_POLLS = 12   # the same for a window of usual durations (wide: volumes vary)
 SPARSE_STEP = 0.75           # a sparse wait covers at most this fraction of the time left before the window
 MAX_SPARSE_SECONDS = 1800.0  # ... and at most this long (a job that fails mid-way is seen this late at worst)
-SLACK_SECONDS = 60.0         # duration basis: a wait may exceed the adaptive default's by this much
+# Duration basis: a wait may exceed the adaptive default's by this much. An end earlier than usual is then seen at
+# most 60 s later than the default sees it (its own waits grow up to 10 % between two polls: the other 20 s).
+SLACK_SECONDS = 40.0
 # Committed bytes lag the work done (stats are flushed every 10 s, destinations commit in batches): the rate so far
 # may be underestimated by up to COMMIT_LAG_SECONDS / (time running), so a sparse wait shrinks accordingly.
 COMMIT_LAG_SECONDS = 60.0
