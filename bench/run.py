@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
+    load_at_start = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     cells = [c for c in all_cells() if not args.only or c.key in args.only]
     tasks = tasks_of(cells)
@@ -280,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                      f"polling, one engine, one emulator): {load['statuses']}, {load['distinct_job_ids']} distinct "
                      f"job ids, {load['create_job_posts']} createJob POSTs, {load['get_job_calls']} getJob calls, "
                      f"{load['wall_seconds']:.1f} s wall -> {'OK' if load['ok'] else 'NOT OK'}."]
-    sections += ["", f"Total bench wall time: {total:.0f} s."]
+    load_now = os.getloadavg()
+    sections += ["", f"Total bench wall time: {total:.0f} s (load average at the start {load_at_start[0]:.1f}, at "
+                     f"the end {load_now[0]:.1f} / {load_now[2]:.1f} over 1 / 15 min, on {os.cpu_count()} cores: "
+                     f"other work on the machine stretches the wall times, not the virtual-time figures)."]
     report = "\n".join(sections) + "\n"
     print(report)
     if args.only or args.skip_coldstart or args.skip_load:
