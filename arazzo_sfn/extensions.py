@@ -48,6 +48,7 @@ LOOP_KEYS = {
     "deadlineSeconds": "deadline_seconds",
     "maxIterations": "max_iterations",
     "continueAsNewAfter": "continue_as_new_after",
+    "suggestedWaitSeconds": "suggested_wait_seconds",
 }
 
 
