@@ -9,6 +9,7 @@ The secret (JSON) takes one of four shapes:
 Every value is registered with ``redaction`` as soon as it is read, so it can never be printed. The secret's
 text comes from secrets.py, which avoids importing boto3 where it can: most of a handler's cold start is imports.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,7 +35,7 @@ DEFAULT_TOKEN_LIFETIME_SECONDS = 180
 
 @dataclass(frozen=True)
 class Credentials:
-    kind: str                                   # client_credentials | bearer | basic | none
+    kind: str  # client_credentials | bearer | basic | none
     values: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:  # never print the values

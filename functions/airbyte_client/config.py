@@ -1,4 +1,5 @@
 """The client's configuration, from the function's environment."""
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,7 @@ class ClientConfig:
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     @classmethod
-    def from_env(cls, environ=None) -> "ClientConfig":
+    def from_env(cls, environ=None) -> ClientConfig:
         env = os.environ if environ is None else environ
         policy = retry.RetryPolicy(
             max_attempts=int(_env_number(env, "AIRBYTE_RETRY_MAX_ATTEMPTS", 5)),

@@ -7,6 +7,7 @@ Messages are built from operation names, HTTP statuses, exception type names and
 every message is scrubbed of known credential values when the error is made (Airbyte may echo a request header
 in its error body).
 """
+
 from __future__ import annotations
 
 from . import redaction

@@ -1,4 +1,5 @@
 """Checks applied before a value goes into a URL or a request body."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -91,7 +92,9 @@ def normalize_base_url(url) -> str:
         raise ConfigError("AIRBYTE_API_URL must not have a query or fragment")
     if parts.path.rstrip("/").endswith("/api/v1"):
         # The legacy configuration API: its token endpoint answers differently and it has no public /jobs.
-        raise ConfigError("AIRBYTE_API_URL points at the legacy /api/v1; self-managed Airbyte's public API is <host>/api/public/v1")
+        raise ConfigError(
+            "AIRBYTE_API_URL points at the legacy /api/v1; self-managed Airbyte's public API is <host>/api/public/v1"
+        )
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError("AIRBYTE_API_URL must use https (plain http is allowed only on a loopback host)")
     return url

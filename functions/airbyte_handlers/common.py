@@ -1,9 +1,10 @@
 """What every handler shares: the logger (scrubbed), the event parsing and the client built from the environment."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
@@ -38,8 +39,7 @@ class ContractRequest:
         headers = self.parameters.get("header") or {}
         if not isinstance(headers, dict):
             return None
-        return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == wanted),
-                    None)
+        return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == wanted), None)
 
     @property
     def retry_count(self) -> int:
@@ -59,7 +59,7 @@ def parse_iso_timestamp(value) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -100,4 +100,6 @@ def remaining_seconds(lambda_context):
 
 
 def build_client(lambda_context=None) -> AirbyteClient:
-    return AirbyteClient(ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining_seconds(lambda_context))
+    return AirbyteClient(
+        ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining_seconds(lambda_context)
+    )

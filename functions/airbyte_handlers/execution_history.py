@@ -1,10 +1,12 @@
 """Plain functions over a Step Functions execution history: which Airbyte job did this execution's createJob give,
 and was it the execution's own?"""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from airbyte_client import ATTACHED_HEADER
 from airbyte_client.jobs import job_id_of

@@ -31,6 +31,7 @@
 Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, EventBridge,
 Secrets Manager) and the Lambda handlers in functions/ run in-process (see local_tools/engine/).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,19 +44,27 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from local_tools.cli import put_events
 from local_tools.cli.progress import execute, hms, print_events_put, result_json, summary_line
 
 TEMPLATE_URL_PATTERN = re.compile(r"^https?://\S+[^/]$")  # template.yaml's AirbyteApiUrl AllowedPattern
-BUILT_INPUT_OPTIONS = ("connection_id", "job_type", "deadline_seconds", "poll_initial_seconds",
-                       "poll_elapsed_fraction", "poll_max_seconds")  # exclusive with --input
+BUILT_INPUT_OPTIONS = (
+    "connection_id",
+    "job_type",
+    "deadline_seconds",
+    "poll_initial_seconds",
+    "poll_elapsed_fraction",
+    "poll_max_seconds",
+)  # exclusive with --input
 
 
 # --------------------------------------------------------------------------------------------------- project
+
 
 def project_root() -> Path:
     """The clone holding template.yaml, functions/ and statemachine/ (local_tools/ lives in it)."""
@@ -101,20 +110,32 @@ def demo(args: argparse.Namespace) -> int:
 
     clock = VirtualClock()
     print("airbyte-sync demo: the state machine from template.yaml, run locally against an Airbyte emulator")
-    with AirbyteEmulator(base_path="/v1", auth="client_credentials", client_id=client_id,
-                         client_secret=client_secret, clock=clock) as emu:
+    with AirbyteEmulator(
+        base_path="/v1", auth="client_credentials", client_id=client_id, client_secret=client_secret, clock=clock
+    ) as emu:
         emu.add_connection(connection_id, script=script)
         print(f"  airbyte    {emu.base_url}  (emulator, virtual clock; job {DEMO_SCRIPT_NOTE})")
         with product.engine(clock) as engine:
-            stack = product.deploy(engine, emu.base_url, {"client_id": client_id, "client_secret": client_secret},
-                                   template=root / "template.yaml")
+            stack = product.deploy(
+                engine,
+                emu.base_url,
+                {"client_id": client_id, "client_secret": client_secret},
+                template=root / "template.yaml",
+            )
             skipped = ", ".join(sorted(set(stack.not_created)))
-            print(f"  stack      {stack.stack_name}: {len(stack.resources)} resources in moto"
-                  + (f" (not emulated, not needed here: {skipped})" if skipped else ""))
+            print(
+                f"  stack      {stack.stack_name}: {len(stack.resources)} resources in moto"
+                + (f" (not emulated, not needed here: {skipped})" if skipped else "")
+            )
             print(f"  execution  input from events/console-input.json: {json.dumps(execution_input)}")
             print()
-            result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
-                                       name=f"demo-{uuid.uuid4().hex[:8]}", out=sys.stdout)
+            result, progress = execute(
+                engine,
+                stack.outputs[product.STATE_MACHINE_OUTPUT],
+                execution_input,
+                name=f"demo-{uuid.uuid4().hex[:8]}",
+                out=sys.stdout,
+            )
             print()
             print_events_put(engine, [result.execution_arn], sys.stdout)
 
@@ -141,6 +162,7 @@ def demo(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------------------------- run
 
+
 def credentials_from_env(environ: dict[str, str]) -> dict[str, str]:
     """The secret's JSON for the handlers (see functions/airbyte_client/auth.py): client credentials, a token,
     or {} for no auth. Raises ValueError (a usage error) for an incomplete or ambiguous environment."""
@@ -163,7 +185,8 @@ def airbyte_url(text: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or not TEMPLATE_URL_PATTERN.match(url):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http(s) URL, e.g. https://api.airbyte.com/v1 or http://host:8000/api/public/v1")
+            f"{text!r} is not an http(s) URL, e.g. https://api.airbyte.com/v1 or http://host:8000/api/public/v1"
+        )
     return url
 
 
@@ -186,8 +209,12 @@ def read_input(source: str) -> str:
 
 def built_input(args: argparse.Namespace) -> dict[str, Any]:
     execution_input: dict[str, Any] = {"connectionId": args.connection_id, "jobType": args.job_type or "sync"}
-    for option, key in (("deadline_seconds", "deadlineSeconds"), ("poll_initial_seconds", "pollInitialSeconds"),
-                        ("poll_elapsed_fraction", "pollElapsedFraction"), ("poll_max_seconds", "pollMaxSeconds")):
+    for option, key in (
+        ("deadline_seconds", "deadlineSeconds"),
+        ("poll_initial_seconds", "pollInitialSeconds"),
+        ("poll_elapsed_fraction", "pollElapsedFraction"),
+        ("poll_max_seconds", "pollMaxSeconds"),
+    ):
         if getattr(args, option) is not None:
             execution_input[key] = getattr(args, option)
     return execution_input
@@ -199,8 +226,7 @@ def usage_error(command: str, message: str) -> int:
     return 2
 
 
-def with_deployed_product(args: argparse.Namespace, command: str,
-                          body: Callable[[Any, str, Any], int]) -> int:
+def with_deployed_product(args: argparse.Namespace, command: str, body: Callable[[Any, str, Any], int]) -> int:
     """Deploy template.yaml against --airbyte-url with the environment's credentials, then
     `body(engine, state_machine_arn, log)`; a broken local engine still answers with one JSON line."""
     try:
@@ -218,10 +244,18 @@ def with_deployed_product(args: argparse.Namespace, command: str,
     log = sys.stderr
     try:
         with product.engine(clock) as engine:
-            stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml",
-                                   parameters=dict(args.parameter or []))
-            print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
-                  file=log, flush=True)
+            stack = product.deploy(
+                engine,
+                args.airbyte_url,
+                secret_value,
+                template=root / "template.yaml",
+                parameters=dict(args.parameter or []),
+            )
+            print(
+                f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
+                file=log,
+                flush=True,
+            )
             return body(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], log)
     except Exception as error:  # the local engine itself broke
         print(f"airbyte-sync: {type(error).__name__}: {error}", file=log)
@@ -262,21 +296,33 @@ def put_events_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         return usage_error("put-events", str(error))
     return with_deployed_product(
-        args, "put-events", lambda engine, machine_arn, log: put_events.deliver_and_follow(engine, entries,
-                                                                                             args.repeat, log))
+        args,
+        "put-events",
+        lambda engine, machine_arn, log: put_events.deliver_and_follow(engine, entries, args.repeat, log),
+    )
 
 
 # ------------------------------------------------------------------------------------------------------- main
 
+
 def add_airbyte_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--airbyte-url", required=True, type=airbyte_url,
-                        help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 "
-                             "or http://localhost:8000/api/public/v1")
-    parser.add_argument("--fast", action="store_true",
-                        help="waits on a virtual clock (poll without waiting; for emulators and tests)")
-    parser.add_argument("--parameter", action="append", type=template_parameter, metavar="NAME=VALUE",
-                        help="a template.yaml parameter for the local deployment, e.g. MinPollSeconds=1 or "
-                             "EventJobTypes=sync,reset (repeatable)")
+    parser.add_argument(
+        "--airbyte-url",
+        required=True,
+        type=airbyte_url,
+        help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 or http://localhost:8000/api/public/v1",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="waits on a virtual clock (poll without waiting; for emulators and tests)"
+    )
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=template_parameter,
+        metavar="NAME=VALUE",
+        help="a template.yaml parameter for the local deployment, e.g. MinPollSeconds=1 or "
+        "EventJobTypes=sync,reset (repeatable)",
+    )
 
 
 def template_parameter(text: str) -> tuple[str, str]:
@@ -290,21 +336,29 @@ def template_parameter(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbyte-sync", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,run,put-events}")
-    commands.add_parser("demo", help="run the whole product locally against an Airbyte emulator (seconds)",
-                        description="Run the whole product locally against an Airbyte emulator, poll by poll; each "
-                                    "event the execution put on EventBridge is one JSON line (as a rule's target "
-                                    "receives it) just before the 'Execution <status>' line.")
+    commands.add_parser(
+        "demo",
+        help="run the whole product locally against an Airbyte emulator (seconds)",
+        description="Run the whole product locally against an Airbyte emulator, poll by poll; each "
+        "event the execution put on EventBridge is one JSON line (as a rule's target "
+        "receives it) just before the 'Execution <status>' line.",
+    )
 
     run_parser = commands.add_parser(
-        "run", help="start the state machine locally against an Airbyte API, as the console does",
+        "run",
+        help="start the state machine locally against an Airbyte API, as the console does",
         description="Run the state machine (deployed from template.yaml into the local engine) against an Airbyte "
-                    "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
-                    "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
-                    "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
-                    "each line before it is one event the execution put on EventBridge, as a rule's target receives "
-                    "it. Exit 0 succeeded, 1 failed, 2 usage error.")
-    run_parser.add_argument("--input", metavar="FILE", help="the whole execution input, as the console takes it "
-                                                            "(- for stdin); excludes the options below")
+        "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
+        "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
+        "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
+        "each line before it is one event the execution put on EventBridge, as a rule's target receives "
+        "it. Exit 0 succeeded, 1 failed, 2 usage error.",
+    )
+    run_parser.add_argument(
+        "--input",
+        metavar="FILE",
+        help="the whole execution input, as the console takes it (- for stdin); excludes the options below",
+    )
     run_parser.add_argument("--connection-id", help="the Airbyte connection UUID")
     run_parser.add_argument("--job-type", help="sync (default), reset, refresh or clear")
     add_airbyte_options(run_parser)

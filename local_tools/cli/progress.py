@@ -1,5 +1,6 @@
 """What the CLI shows of running executions: one line per Airbyte call while they run, the events they put, and
 the result lines."""
+
 from __future__ import annotations
 
 import json
@@ -50,16 +51,18 @@ class Progress:
         self.polls = 0
 
     def update(self) -> None:
-        invocations = self.engine.invocations[self.seen:]  # appended by the execution's thread; a slice is safe
+        invocations = self.engine.invocations[self.seen :]  # appended by the execution's thread; a slice is safe
         self.seen += len(invocations)
         for invocation in invocations:
             event = invocation.event if isinstance(invocation.event, dict) else {}
             operation = event.get("operationId")
-            if operation in OPERATIONS and belongs_to(self.execution_arn,
-                                                      (event.get("context") or {}).get("executionArn")):
+            if operation in OPERATIONS and belongs_to(
+                self.execution_arn, (event.get("context") or {}).get("executionArn")
+            ):
                 self._line(operation, event.get("context") or {}, invocation)
             elif event.get("detail-type") == STATUS_CHANGE and belongs_to(
-                    self.execution_arn, (event.get("detail") or {}).get("executionArn")):
+                self.execution_arn, (event.get("detail") or {}).get("executionArn")
+            ):
                 self._cleanup_line(event, invocation)
 
     def _print(self, text: str) -> None:
@@ -141,8 +144,9 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
     return results
 
 
-def execute(engine: Any, machine_arn: str, execution_input: Any, name: str, out: TextIO,
-            interval: float = 0.1) -> tuple[Any, Progress]:
+def execute(
+    engine: Any, machine_arn: str, execution_input: Any, name: str, out: TextIO, interval: float = 0.1
+) -> tuple[Any, Progress]:
     """Start one execution (input: a JSON value, or JSON text passed as is) and follow it."""
     arn = engine.start_execution(machine_arn, execution_input, name=name)
     [(result, progress)] = follow(engine, [arn], out, interval)
@@ -154,8 +158,11 @@ def events_put_by(engine: Any, execution_arns: list[str]) -> list[dict]:
 
     An event names the execution that put it in its `resources` (the integration appends the state machine's and
     the execution's ARN to every entry's Resources)."""
-    return [event for event in engine.events_put
-            if any(belongs_to(arn, resource) for arn in execution_arns for resource in event["resources"])]
+    return [
+        event
+        for event in engine.events_put
+        if any(belongs_to(arn, resource) for arn in execution_arns for resource in event["resources"])
+    ]
 
 
 def print_events_put(engine: Any, execution_arns: list[str], out: TextIO) -> None:

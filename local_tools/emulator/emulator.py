@@ -1,4 +1,5 @@
 """AirbyteEmulator: the public face of the emulator (scenario set-up, faults, records) and its server lifecycle."""
+
 from __future__ import annotations
 
 import threading
@@ -25,18 +26,39 @@ AnswerHook = Callable[[RecordedRequest], None]
 class AirbyteEmulator:
     """Airbyte's public API (jobs + token) on 127.0.0.1; see the package docstring."""
 
-    def __init__(self, base_path: str = "/v1", auth: str = "client_credentials", client_id: str = "cid",
-                 client_secret: str = "csecret", token: str = "static-token", username: str = "u",
-                 password: str = "p", token_lifetime_seconds: int = 900, clock: Any = None,
-                 first_job_id: int = 1001, host: str = "127.0.0.1", port: int = 0,
-                 reject_form_token_requests: bool = False, application_service: str = "keycloak",
-                 echo_credentials: bool = False):
+    def __init__(
+        self,
+        base_path: str = "/v1",
+        auth: str = "client_credentials",
+        client_id: str = "cid",
+        client_secret: str = "csecret",
+        token: str = "static-token",
+        username: str = "u",
+        password: str = "p",
+        token_lifetime_seconds: int = 900,
+        clock: Any = None,
+        first_job_id: int = 1001,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        reject_form_token_requests: bool = False,
+        application_service: str = "keycloak",
+        echo_credentials: bool = False,
+    ):
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.clock = clock or RealClock()
         self.echo_credentials = echo_credentials  # copy the caller's secrets into errors (scrubbing tests)
-        self._credentials = Credentials(auth, client_id, client_secret, token, username, password,
-                                        token_lifetime_seconds, self.clock, application_service,
-                                        reject_form_token_requests)
+        self._credentials = Credentials(
+            auth,
+            client_id,
+            client_secret,
+            token,
+            username,
+            password,
+            token_lifetime_seconds,
+            self.clock,
+            application_service,
+            reject_form_token_requests,
+        )
         self._lock = threading.RLock()
         self._operations = JobOperations(self.clock, self._lock, first_job_id)
         self._stopping = threading.Event()
@@ -83,8 +105,9 @@ class AirbyteEmulator:
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}{self.base_path}"
         # A short poll interval keeps stop() quick (it waits for the serving loop to notice).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="airbyte-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="airbyte-emulator", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -95,7 +118,7 @@ class AirbyteEmulator:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "AirbyteEmulator":
+    def __enter__(self) -> AirbyteEmulator:
         if self._server is None:
             self.start()
         return self
@@ -140,8 +163,9 @@ class AirbyteEmulator:
         with self._lock:
             self._credentials.expire_all()
 
-    def rotate_credentials(self, *, client_secret: str | None = None, token: str | None = None,
-                           password: str | None = None) -> None:
+    def rotate_credentials(
+        self, *, client_secret: str | None = None, token: str | None = None, password: str | None = None
+    ) -> None:
         """An administrator rotated the credentials: the old values are refused from now on (access tokens
         already issued stay valid until they expire, as on the server)."""
         with self._lock:
@@ -178,9 +202,17 @@ class AirbyteEmulator:
         for hook in hooks:
             hook(record)
 
-    def _answer(self, operation: str, job_id_text: str | None, query: dict[str, list[str]], body: Any,
-                content_type: str, authorization: str | None, request_uri: str,
-                slow_create: Fault | None = None) -> tuple[Answer, str | None]:
+    def _answer(
+        self,
+        operation: str,
+        job_id_text: str | None,
+        query: dict[str, list[str]],
+        body: Any,
+        content_type: str,
+        authorization: str | None,
+        request_uri: str,
+        slow_create: Fault | None = None,
+    ) -> tuple[Answer, str | None]:
         """The answer the API gives (faults aside), and the credential used."""
         if operation == "createAccessToken":
             with self._lock:
@@ -191,9 +223,12 @@ class AirbyteEmulator:
             return Answer(401, problem(401, "Invalid or expired credentials.")), None
         if operation == "createJob":
             if content_type and media_type(content_type) != JSON:
-                return micronaut_error(415, "Unsupported Media Type", request_uri,
-                                       f"Content Type [{media_type(content_type)}] not allowed. "
-                                       f"Allowed types: [{JSON}]"), credential
+                return micronaut_error(
+                    415,
+                    "Unsupported Media Type",
+                    request_uri,
+                    f"Content Type [{media_type(content_type)}] not allowed. Allowed types: [{JSON}]",
+                ), credential
             return self._operations.create_job(body, request_uri, slow_create), credential
         if operation == "listJobs":
             return list_jobs(self._operations, query, request_uri, f"{self.base_url}/jobs"), credential

@@ -1,9 +1,11 @@
 """What every seam shares: the pinned moto version, the checks that an internal is still what we expect, and
 the patch helper that returns an undo."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import moto
 
