@@ -68,7 +68,8 @@ import boto3
 import airbyte_api
 from airbyte_api import api, models
 t1 = time.perf_counter()
-secret = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AIRBYTE_SECRET_ARN"])["SecretString"])
+secret_value = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AIRBYTE_SECRET_ARN"])
+secret = json.loads(secret_value["SecretString"])
 client = airbyte_api.AirbyteAPI(security=models.Security(client_credentials=models.SchemeClientCredentials(
     client_id=secret["client_id"], client_secret=secret["client_secret"], token_url={token_url!r})),
     server_url={url!r})

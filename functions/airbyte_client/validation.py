@@ -81,7 +81,7 @@ def normalize_base_url(url) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         raise ConfigError("AIRBYTE_API_URL is not a valid URL") from None
     if parts.scheme not in ("https", "http") or not host:

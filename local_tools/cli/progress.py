@@ -137,7 +137,7 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
             if engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
                 engine.stop_execution(arn, error="Interrupted", cause="stopped from the command line")
     results = []
-    for arn, progress in zip(execution_arns, progresses):
+    for arn, progress in zip(execution_arns, progresses, strict=True):
         result = engine.wait(arn, timeout=30.0)
         progress.update()  # every invocation is recorded before the execution can end
         results.append((result, progress))

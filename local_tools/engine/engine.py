@@ -43,7 +43,7 @@ from local_tools.engine import seams as moto_seams
 from local_tools.engine.definitions import (
     definition_text,
     placeholder_zip,
-    substitute_definition,  # noqa: F401
+    substitute_definition,
     substitution_text,
 )
 from local_tools.engine.event_routing import (

@@ -222,7 +222,8 @@ class InProcessLambdaRunner:
         if function.function_name not in self._code_dirs:
             raise RuntimeError(
                 f"Lambda function {function.function_name!r} has no local code registered with the engine "
-                "(deploy it with local_tools.sam.deploy_sam_template or create it with LocalEngine.create_state_machine)"
+                "(deploy it with local_tools.sam.deploy_sam_template or create it with "
+                "LocalEngine.create_state_machine)"
             )
         module_name, _, attribute = (function.handler or "").rpartition(".")
         if not module_name:

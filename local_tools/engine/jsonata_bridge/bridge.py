@@ -101,9 +101,9 @@ class JsonataBridge:
         node = shutil.which(self._node or "node")
         if node is None:
             raise BridgeUnavailable(
-                f"Node.js ({self._node or '`node` on PATH'}) is not there: the local engine evaluates JSONata with npm jsonata "
-                f"{JSONATA_VERSION}, the JavaScript implementation AWS Step Functions runs. Install Node.js 18 or "
-                "later, then run `make tools`."
+                f"Node.js ({self._node or '`node` on PATH'}) is not there: the local engine evaluates JSONata with "
+                f"npm jsonata {JSONATA_VERSION}, the JavaScript implementation AWS Step Functions runs. Install "
+                "Node.js 18 or later, then run `make tools`."
             )
         return node
 
@@ -134,7 +134,9 @@ class JsonataBridge:
         except EOFError:
             detail = self._stderr_tail()
             self._stop()
-            raise BridgeUnavailable(f"the JSONata Node process exited at start; its stderr: {detail or '(empty)'}")
+            raise BridgeUnavailable(
+                f"the JSONata Node process exited at start; its stderr: {detail or '(empty)'}"
+            ) from None
         if ready.get("jsonata") != JSONATA_VERSION:
             self._stop()
             raise BridgeUnavailable(f"the Node bridge loaded jsonata {ready.get('jsonata')}, not {JSONATA_VERSION}")

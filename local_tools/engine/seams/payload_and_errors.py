@@ -86,8 +86,8 @@ def install_payload_limits() -> Undo:
                             error=DATA_LIMIT_EXCEEDED,
                             resource=self._get_sfn_resource(),
                             resourceType=self._get_sfn_resource_type(),
-                            cause=f"The state/task '{self.resource.resource_arn}' has an input, after its Arguments were "
-                            "evaluated, with a size exceeding the maximum number of bytes service limit.",
+                            cause=f"The state/task '{self.resource.resource_arn}' has an input, after its Arguments "
+                            "were evaluated, with a size exceeding the maximum number of bytes service limit.",
                         )
                     ),
                 )
