@@ -58,7 +58,9 @@ class AirbyteClient:
 
     # ------------------------------------------------------------------ operations
 
-    def create_job(self, connection_id, job_type, *, look_for_job_since: float | None = None) -> ApiResponse:
+    def create_job(
+        self, connection_id: object, job_type: object, *, look_for_job_since: float | None = None
+    ) -> ApiResponse:
         """Trigger one job, never two; see create.py."""
         from .create import trigger_one_job
 
@@ -69,7 +71,7 @@ class AirbyteClient:
             look_for_job_since=look_for_job_since,
         )
 
-    def get_job(self, job_id, *, budget: retry.Budget | None = None) -> ApiResponse:
+    def get_job(self, job_id: object, *, budget: retry.Budget | None = None) -> ApiResponse:
         """The job. Today's server answers 403 (not 404) for a job it cannot find in a workspace these credentials
         see: re-read the credentials once, ask again, then say the job can no longer be read."""
         job_id = require_job_id(job_id)
@@ -96,7 +98,7 @@ class AirbyteClient:
         return response
 
     def list_jobs(
-        self, connection_id, *, job_type: str | None = None, limit: int = 20, budget: retry.Budget | None = None
+        self, connection_id: object, *, job_type: str | None = None, limit: int = 20, budget: retry.Budget | None = None
     ) -> list[dict]:
         """The connection's jobs, newest first (one page)."""
         params: dict[str, Any] = {
@@ -117,7 +119,7 @@ class AirbyteClient:
         data = response.body.get("data")
         return [job for job in data if isinstance(job, dict)] if isinstance(data, list) else []
 
-    def cancel_if_ours(self, job_id, *, connection_id, attached) -> ApiResponse:
+    def cancel_if_ours(self, job_id: object, *, connection_id: object, attached: object) -> ApiResponse:
         """Cancel the job only when this execution created it and it still runs.
 
         DELETE /jobs/{id} cancels the connection's CURRENT job, whichever that is, and answers 200 on a job that

@@ -17,6 +17,7 @@ What Airbyte's server does (docs/airbyte-behaviour.md) and what this does about 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import retry
@@ -203,7 +204,13 @@ def _trigger(
 
 
 def classify(
-    response: ApiResponse, job_type: str, connection_id: str, known_before: set, began: float, adopted, waiting_for
+    response: ApiResponse,
+    job_type: str,
+    connection_id: str,
+    known_before: set[int | None],
+    began: float,
+    adopted: Callable[..., ApiResponse],
+    waiting_for: Callable[[dict], ApiResponse],
 ) -> ApiResponse:
     """What an answer of the POST (or an adoption already decided) means for the workflow."""
     from .client import ATTACHED_HEADER

@@ -16,7 +16,7 @@ from . import redaction
 class AirbyteError(Exception):
     """Base class; subclasses are renamed ``Airbyte.<ClassName>``."""
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls.__name__ = "Airbyte." + cls.__name__
         cls.__qualname__ = cls.__name__

@@ -100,8 +100,8 @@ class Transport:
         path: str,
         *,
         budget: retry.Budget,
-        params=None,
-        json=None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
         read_timeout: float | None = None,
     ) -> ApiResponse:
         """One request, retried on transient faults; 401 re-reads the credentials once."""
@@ -154,8 +154,8 @@ class Transport:
         path: str,
         *,
         budget: retry.Budget,
-        params=None,
-        json=None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
         read_timeout: float | None = None,
         keep: float = 0.0,
     ) -> ApiResponse:

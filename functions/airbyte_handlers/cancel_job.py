@@ -1,12 +1,14 @@
 """cancelJob: cancel the job only when this execution started it and it still runs (the outcome is in the
 x-airbyte-sync-cancel-outcome header: cancelled, alreadyEnded, notOurs or unreadable)."""
 
+from typing import Any
+
 from airbyte_client import CANCEL_OUTCOME_HEADER
 
 from .common import build_client, logger, parse_event, start_invocation
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     start_invocation(event, context)
     request = parse_event(event, "cancelJob", "DELETE")
     job_id = request.path_parameter("jobId")

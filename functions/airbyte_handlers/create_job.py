@@ -1,6 +1,8 @@
 """createJob: trigger one job for the connection, or adopt the one of this type already running, or report the
 job of another type the state machine must wait for."""
 
+from typing import Any
+
 from airbyte_client import ACTIVE_JOB_ID_HEADER, ATTACHED_HEADER, InvalidRequest, retry
 
 from .common import build_client, logger, parse_event, start_invocation
@@ -8,7 +10,7 @@ from .common import build_client, logger, parse_event, start_invocation
 RETRY_LOOKBACK_WITHOUT_ENTERED_TIME_SECONDS = 900
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     start_invocation(event, context)
     request = parse_event(event, "createJob", "POST")
     body = request.body

@@ -42,8 +42,9 @@ def created_job(events_oldest_first: Iterable[dict]) -> CreatedJob | None:
             continue
         headers = payload.get("headers")
         body = payload.get("body")
-        if isinstance(headers, dict) and ATTACHED_HEADER in headers and job_id_of(body) is not None:
-            return CreatedJob(job_id_of(body), body.get("connectionId"), headers[ATTACHED_HEADER])
+        job_id = job_id_of(body)  # None unless body is a dict
+        if isinstance(headers, dict) and ATTACHED_HEADER in headers and isinstance(body, dict) and job_id is not None:
+            return CreatedJob(job_id, body.get("connectionId"), headers[ATTACHED_HEADER])
     return None
 
 

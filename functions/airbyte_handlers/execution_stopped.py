@@ -10,6 +10,8 @@ it handles the job when it ends.
 
 from __future__ import annotations
 
+from typing import Any
+
 from airbyte_client import CANCEL_OUTCOME_HEADER, AirbyteError, CleanupFailed
 
 from .common import INVOCATION_KEYS, build_client, logger
@@ -18,13 +20,13 @@ from .execution_history import created_job, history_oldest_first
 ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 
-def _stepfunctions_client():
+def _stepfunctions_client() -> Any:
     import boto3  # lazy: only this handler needs it, and only when it runs
 
     return boto3.client("stepfunctions")
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     logger.remove_keys(INVOCATION_KEYS)
     detail = event.get("detail") if isinstance(event, dict) else None
     detail = detail if isinstance(detail, dict) else {}

@@ -1,6 +1,8 @@
 """getJob: read a job's status; statuses pass through untouched. Under the predictive polling policy (the
 `X-Airbyte-Sync-Poll-Policy` instruction) it also says when to poll next (airbyte_client/polling.py)."""
 
+from typing import Any
+
 from airbyte_client import NEXT_POLL_HEADER, POLL_PLAN_HEADER, InvalidRequest, retry
 from airbyte_client.polling import AdaptivePolicy, JobHistory, plan_next_poll
 
@@ -9,7 +11,7 @@ from .common import build_client, logger, parse_event, start_invocation
 POLICIES = ("adaptive", "predictive")
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     start_invocation(event, context)
     request = parse_event(event, "getJob", "GET")
     job_id = request.path_parameter("jobId")

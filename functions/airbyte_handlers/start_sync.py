@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .admission import parse_job_types, start_request
 from .common import INVOCATION_KEYS, logger
 
 
-def _stepfunctions_client():
+def _stepfunctions_client() -> Any:
     import boto3  # lazy: the Airbyte handlers never need it
 
     return boto3.client("stepfunctions")
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     logger.remove_keys(INVOCATION_KEYS)
     try:
         request = start_request(event, parse_job_types(os.environ.get("EVENT_JOB_TYPES", "sync")))
