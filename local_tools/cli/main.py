@@ -44,7 +44,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,7 +163,7 @@ def demo(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------------------------------- run
 
 
-def credentials_from_env(environ: dict[str, str]) -> dict[str, str]:
+def credentials_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The secret's JSON for the handlers (see functions/airbyte_client/auth.py): client credentials, a token,
     or {} for no auth. Raises ValueError (a usage error) for an incomplete or ambiguous environment."""
     client_id, client_secret = environ.get("AIRBYTE_CLIENT_ID"), environ.get("AIRBYTE_CLIENT_SECRET")
@@ -172,7 +172,7 @@ def credentials_from_env(environ: dict[str, str]) -> dict[str, str]:
         raise ValueError("set either AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET or AIRBYTE_TOKEN, not both")
     if bool(client_id) != bool(client_secret):
         raise ValueError("AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET go together")
-    if client_id:
+    if client_id and client_secret:  # both or neither (checked above)
         return {"client_id": client_id, "client_secret": client_secret}
     if token:
         return {"token": token}

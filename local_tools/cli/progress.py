@@ -106,7 +106,8 @@ class Progress:
         if invocation.errored or not isinstance(payload, dict):
             error = payload.get("errorType") if isinstance(payload, dict) else None
             return f"error {error or 'unknown'}"
-        body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+        body = payload.get("body")
+        body = body if isinstance(body, dict) else {}
         text = f"{body.get('status', 'HTTP ' + str(payload.get('statusCode'))):<10}"
         if operation == "createJob" and body.get("jobId") is not None:
             text += f"  job {body['jobId']}"

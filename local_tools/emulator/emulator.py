@@ -68,9 +68,16 @@ class AirbyteEmulator:
         self._faults: dict[str, list[Fault]] = {}
         self._hooks: dict[str, list[AnswerHook]] = {}
         self.requests: list[RecordedRequest] = []
-        self.base_url: str | None = None
+        self._base_url: str | None = None
 
     # --- state the tests read
+
+    @property
+    def base_url(self) -> str:
+        """The emulated API's base URL, once the server is started."""
+        if self._base_url is None:
+            raise RuntimeError("the Airbyte emulator is not started: call start() or use it in a `with` block")
+        return self._base_url
 
     @property
     def auth(self) -> str:
@@ -103,7 +110,8 @@ class AirbyteEmulator:
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True  # a delayed answer must not block stop()
         host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}{self.base_path}"
+        assert isinstance(host, str)  # an AF_INET server's address is (host, port)
+        self._base_url = f"http://{host}:{port}{self.base_path}"
         # A short poll interval keeps stop() quick (it waits for the serving loop to notice).
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="airbyte-emulator", daemon=True

@@ -34,7 +34,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -58,6 +58,9 @@ from local_tools.engine.event_routing import (
 from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 from local_tools.engine.machine_events import MachineEvents
+
+if TYPE_CHECKING:
+    from moto.core.models import MockAWS  # moto is imported when an engine starts
 
 LOG = logging.getLogger(__name__)
 
@@ -141,7 +144,7 @@ class LocalEngine:
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
         self._records_lock = threading.Lock()
-        self._mock = None
+        self._mock: MockAWS | None = None
         self._undo: list[Any] = []
         self._saved_region_env: dict[str, str | None] = {}
         self._role_arn: str | None = None

@@ -133,6 +133,13 @@ def _entry_size(entry: Mapping[str, Any]) -> int:
     return size + sum(len(str(resource).encode()) for resource in entry.get("Resources") or [])
 
 
+def _required_text(entry: Mapping[str, Any], name: str) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value:
+        raise EntryError("InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required argument.")
+    return value
+
+
 def event_from_entry(
     entry: Mapping[str, Any], *, account: str, region: str, now: float, local_id: bool = True
 ) -> BusEvent:
@@ -147,12 +154,7 @@ def event_from_entry(
         raise EntryError(
             "InvalidArgument", f"unknown entry field(s) {unknown}; an entry has {', '.join(ENTRY_FIELDS)}{also}"
         )
-    source, detail_type = entry.get("Source"), entry.get("DetailType")
-    for name, value in (("Source", source), ("DetailType", detail_type)):
-        if not isinstance(value, str) or not value:
-            raise EntryError(
-                "InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required argument."
-            )
+    source, detail_type = _required_text(entry, "Source"), _required_text(entry, "DetailType")
     if source.startswith("aws."):
         raise EntryError(
             "NotAuthorizedForSourceException",
@@ -378,7 +380,7 @@ class EventRouter:
         ]
 
     def route_event(self, event: Mapping[str, Any], bus: str = "default") -> list[Delivery]:
-        deliveries = []
+        deliveries: list[Delivery] = []
         for rule in self.rules_matching(event, bus):
             targets = self.engine.events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
             deliveries.extend(self._deliver(rule, target, dict(event)) for target in targets)

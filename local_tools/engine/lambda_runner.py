@@ -27,7 +27,7 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ class InProcessLambdaRunner:
             root_logger.removeHandler(log_handler)
 
     @contextlib.contextmanager
-    def _function_environment(self, function: Any):
+    def _function_environment(self, function: Any) -> Iterator[None]:
         variables = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,

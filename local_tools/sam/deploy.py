@@ -20,7 +20,7 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,7 +218,7 @@ def _deploy(engine: LocalEngine, template_path: Path, parameters: Mapping[str, A
     return deployed
 
 
-def _create_stack(engine: LocalEngine, stack_name: str, translated: dict[str, Any], parameters: dict[str, str]):
+def _create_stack(engine: LocalEngine, stack_name: str, translated: dict[str, Any], parameters: dict[str, str]) -> None:
     engine.cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(translated),
@@ -370,6 +370,7 @@ class _GetAttFromValues(GetAttAction):
 
 def _first_intrinsic(value: Any) -> Any:
     """The first intrinsic function (a one-key dict: Ref or Fn::...) left in `value`, if any."""
+    values: Iterable[Any]
     if isinstance(value, dict):
         if len(value) == 1 and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::")):
             return value

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 JSONATA_VERSION = "2.0.6"  # what AWS Step Functions runs; pinned in requirements/package.json
 _ROOT = Path(__file__).resolve().parents[3]
@@ -67,6 +67,12 @@ class UnsupportedResult(Exception):
     def __init__(self, type_name: str):
         super().__init__(f"the expression evaluated to a {type_name}, which is not a JSON value")
         self.type_name = type_name
+
+
+def _pipes(process: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    """The Node process's stdin and stdout (it is always started with both piped)."""
+    assert process.stdin is not None and process.stdout is not None
+    return process.stdin, process.stdout
 
 
 class JsonataBridge:
@@ -144,13 +150,14 @@ class JsonataBridge:
     def _stop(self) -> None:
         process, self._process = self._process, None
         if process is not None:
+            stdin, stdout = _pipes(process)
             try:
-                process.stdin.close()  # the server exits at end of input
+                stdin.close()  # the server exits at end of input
                 process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
                 process.wait()
-            process.stdout.close()
+            stdout.close()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -210,9 +217,11 @@ class JsonataBridge:
                 if self._process is not None:
                     self._stop()
                 self._start()
+            assert self._process is not None  # started above
+            stdin, _ = _pipes(self._process)
             try:
-                self._process.stdin.write(request)
-                self._process.stdin.flush()
+                stdin.write(request)
+                stdin.flush()
                 return json.loads(self._read_line(_EVALUATION_TIMEOUT))
             except (BrokenPipeError, ConnectionResetError, EOFError) as error:
                 detail = self._stderr_tail()
@@ -225,7 +234,7 @@ class JsonataBridge:
 
     def _read_line(self, timeout: float) -> bytes:
         assert self._process is not None
-        stdout = self._process.stdout.fileno()
+        stdout = _pipes(self._process)[1].fileno()
         deadline = time.monotonic() + timeout
         while True:
             newline = self._buffer.find(b"\n")

@@ -54,6 +54,16 @@ def patch(owner: Any, name: str, replacement: Any) -> Undo:
     return undo
 
 
+def undo_all(*undos: Undo) -> Undo:
+    """One undo for several patches: undoes them in reverse order (the last patch first)."""
+
+    def undo() -> None:
+        for each in reversed(undos):
+            each()
+
+    return undo
+
+
 def require_inherited(seam: str, owner: type, name: str) -> None:
     """`owner` does not define `name` itself (it inherits it), so patch_new may give it one."""
     if name in owner.__dict__:

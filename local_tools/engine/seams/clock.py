@@ -10,7 +10,7 @@ import time as _time
 from collections.abc import Callable
 from typing import Any
 
-from .base import SeamMoved, Undo, execution_arn_of, is_virtual, patch, require_attr, require_params
+from .base import SeamMoved, Undo, execution_arn_of, is_virtual, patch, require_attr, require_params, undo_all
 
 # --- 4. Wait on the clock, 7. TimeoutSeconds on the clock --------------------------------------------------------
 
@@ -148,7 +148,7 @@ def install_retry_on_clock(clock: Any, on_retry: Callable[[str | None, float], N
 
     undo_time = patch(retrier_decl, "time", _ClockTime())
     undo_body = patch(retrier_class, "_eval_body", _eval_body)
-    return lambda: (undo_body(), undo_time())
+    return undo_all(undo_time, undo_body)
 
 
 # --- 6. Timestamps on the clock ----------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def install_timestamps_on_clock(clock: Any) -> Undo:
         if "datetime.datetime.now(" not in inspect.getsource(module):
             raise SeamMoved(seam, f"{module_name} no longer calls datetime.datetime.now(")
         undos.append(patch(module, "datetime", _ClockDatetimeModule()))
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)
 
 
 # --- 21. CloudWatch datapoints on the clock ----------------------------------------------------------------------

@@ -88,7 +88,7 @@ def install_events_put_events(put_events: PutEvents) -> Undo:
                     env=env,
                     error_name=CustomErrorName(error_name=error),
                     event_type=HistoryEventType.TaskFailed,
-                    event_details=EventDetails(
+                    event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
                         taskFailedEventDetails=TaskFailedEventDetails(
                             error=error,
                             cause=refused.message,

@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import Any
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 # --- 12. The 25,000-event history limit --------------------------------------------------------------------------
 
@@ -100,7 +100,7 @@ def install_history_limit() -> Undo:
 
     undo_init = patch(environment_class, "__init__", __init__)
     undo_add = patch(manager_class, "add_event", add_event)
-    return lambda: (undo_add(), undo_init())
+    return undo_all(undo_init, undo_add)
 
 
 # --- 13. GetExecutionHistory pages -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from local_tools.engine.jsonata_bridge import UNDEFINED, JsonataBridge, JsonataError, UnsupportedResult
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 
 def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -> Undo:
@@ -135,7 +135,7 @@ def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -
         patch(moto_jsonata, "_eval_jsonata", composed_text_evaluator),
         bridge.close,
     ]
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)
 
 
 def _query_evaluation_failure(seam: str, validations: Any) -> Callable[[Any, str], None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
@@ -81,7 +81,7 @@ def install_payload_limits() -> Undo:
                     env=env,
                     error_name=StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
                     event_type=HistoryEventType.TaskFailed,
-                    event_details=EventDetails(
+                    event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
                         taskFailedEventDetails=TaskFailedEventDetails(
                             error=DATA_LIMIT_EXCEEDED,
                             resource=self._get_sfn_resource(),
@@ -96,7 +96,7 @@ def install_payload_limits() -> Undo:
 
     undos = [patch(module, "is_within_size_quota", within_payload_quota) for module in modules]
     undos.append(patch(service_class, "_before_eval_execution", _before_eval_execution))
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)
 
 
 # --- 18. What States.ALL catches --------------------------------------------------------------------------------

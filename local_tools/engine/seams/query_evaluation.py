@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source
+from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source, undo_all
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 MAX_SECONDS = 99_999_999
@@ -37,13 +37,15 @@ def _failure(env: Any, cause: str, location: str | None = None) -> Exception:
             env=env,
             error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),
+            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
         )
     )
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()),
+        event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
+            evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+        ),
     )
     return failure
 
@@ -125,4 +127,4 @@ def install_query_evaluation_errors() -> Undo:
     undos = [patch_new(string_jsonata, "eval", eval_)]
     for owner, method, field, lowest in integer_fields:
         undos.append(patch(owner, method, integer_field(field, lowest)))
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source
+from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source, undo_all
 
 # --- 10. Integration casing --------------------------------------------------------------------------------------
 
@@ -113,4 +113,4 @@ def install_service_integration_casing() -> Undo:
         patch_new(aws_sdk_class, "_normalise_parameters", to_boto),
         patch_new(aws_sdk_class, "_normalise_response", from_boto),
     ]
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)
