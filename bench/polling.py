@@ -164,7 +164,9 @@ def run_tasks(tasks: list[Task]) -> list[dict[str, Any]]:
             for number, task in enumerate(tasks):
                 cell = task.cell
                 connection = str(uuid.uuid4())
+                execution_input: dict[str, Any]
                 if cell.endpoint_cell:
+                    assert cell.scenario is not None  # what makes it an end-point cell
                     scenarios.seed(
                         emu,
                         clock,

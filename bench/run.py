@@ -198,7 +198,7 @@ def coldstart_table(cold: dict[str, Any]) -> str:
     }
     for path, m in cold.get("paths", {}).items():
         lines.append(row(labels.get(path, path), m))
-    if sdk:
+    if sdk and sdk_total is not None:  # sdk_total is None only without sdk
         lines.append(
             f"| airbyte-api 1.0.1 + boto3 (import; boto3 get_secret_value + AirbyteAPI(client credentials) + "
             f"get_job) | {ms(sdk['import'])} | {ms(sdk['first'])} | {ms(sdk_total)} | {ms(sdk['second'])} | "
