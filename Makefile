@@ -45,8 +45,9 @@ $(NODE_MODULES): requirements/package.json requirements/package-lock.json
 demo: install $(NODE_MODULES)
 	./airbyte-sync demo
 
-# ruff (format check + lint) and mypy, configured in pyproject.toml; over the compiler package.
-LINT_PATHS := arazzo_sfn
+# ruff (format check + lint) and mypy, configured in pyproject.toml; over every Python package: the compiler, the
+# Lambda code (functions/, whose packages mypy resolves as top-level via mypy_path), the local tools and the bench.
+LINT_PATHS := arazzo_sfn functions local_tools bench
 lint: install
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/ruff check $(LINT_PATHS)
