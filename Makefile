@@ -15,6 +15,8 @@ NODE_MODULES_DIR := $(TOOLS)/node_modules
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
+# The four environments install independently (mostly waiting on the registries): in parallel.
+MAKEFLAGS += --jobs=4
 
 .PHONY: install tools demo test lint compile check bench corpus build clean
 
