@@ -390,3 +390,19 @@ def test_succeeded_with_bytes_does_not_warn(h):
     result = h.run({"connectionId": h.connection(DONE)})
     assert result.status == "SUCCEEDED"
     assert "0 bytes" not in h.logs()
+
+
+def test_a_polled_job_of_another_connection_fails_job_not_ours_and_is_never_deleted(h):
+    mine, other = h.connection(JobScript.polls("running", "running")), h.connection()
+    # Airbyte (or something between) answers the poll with a job that belongs to another connection.
+    stranger = {"jobId": 4242, "status": "running", "jobType": "sync", "connectionId": other,
+                "startTime": "2026-12-01T08:00:00Z", "lastUpdatedAt": "2026-12-01T08:00:10Z", "duration": "PT10S"}
+    h.emu.inject("getJob", Fault.status(200, body=stranger), times=10)
+    result = h.run({"connectionId": mine})
+
+    assert (result.status, result.error) == ("FAILED", "Airbyte.JobNotOurs")
+    [job] = jobs_of(h, mine)
+    assert json.loads(result.cause) == {"message": "The job polled belongs to another connection; nothing was "
+                                                   "cancelled.", "jobId": job.job_id}
+    h.wait_for_cleanups(1)  # the cleanup of the FAILED execution has run too
+    assert h.posts() == 1 and h.cancels() == [], "neither our job nor the stranger is sent a DELETE"
