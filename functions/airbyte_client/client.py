@@ -97,17 +97,14 @@ class AirbyteClient:
             self.log.warning("Job succeeded with 0 bytes synced; it may not have run", extra={"job_id": job_id})
         return response
 
-    def list_jobs(
-        self, connection_id: object, *, job_type: str | None = None, limit: int = 20, budget: retry.Budget | None = None
-    ) -> list[dict]:
-        """The connection's jobs, newest first (one page)."""
+    def list_jobs(self, connection_id: object, *, budget: retry.Budget | None = None) -> list[dict]:
+        """The connection's 20 newest jobs of every type, newest first (one page): the one-sync policy must see a
+        running job of another type too, and the predictive policy reads the recent ones."""
         params: dict[str, Any] = {
             "connectionId": require_connection_id(connection_id),
-            "limit": limit,
+            "limit": 20,
             "orderBy": "createdAt|DESC",
         }
-        if job_type is not None:
-            params["jobType"] = require_job_type(job_type)
         response = self.transport.call("listJobs", "GET", "/jobs", params=params, budget=budget or self.budget())
         if response.status_code == 403:
             raise AuthError(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from airbyte_client import AirbyteClient, ClientConfig, InvalidRequest
+from airbyte_client.jobs import parse_airbyte_time
 from airbyte_client.redaction import RedactingFilter
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "airbyte-sync")
@@ -50,19 +50,9 @@ class ContractRequest:
 
     @property
     def state_entered_epoch(self) -> float | None:
-        return parse_iso_timestamp(self.context.get("stateEnteredTime"))
-
-
-def parse_iso_timestamp(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+        # The context's time is ISO 8601 text: the one timestamp parser of the functions reads it.
+        entered = self.context.get("stateEnteredTime")
+        return parse_airbyte_time(entered) if isinstance(entered, str) and entered else None
 
 
 def parse_event(event: Any, operation_id: str, method: str) -> ContractRequest:
