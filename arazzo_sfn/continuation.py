@@ -354,12 +354,14 @@ class ContinuationLowering(EndingLowering):
         e = js.Var("e")
         child = child_record(js.Var("continuation.Cause"))
 
-        def passed_on(key: str, fallback: str) -> js.Node:
-            return js.block(js.Bind("e", js.Field(child, key)), if_exists(e, js.Var(fallback)))
+        def passed_on(key: str, fallback: js.Node) -> js.Node:
+            return js.block(js.Bind("e", js.Field(child, key)), if_exists(e, fallback))
 
-        error = tr.not_reserved(passed_on("error", "continuation.Error"), "Arazzo.ContinuationFailed")
+        # The child's own error when it ran and failed; a start that failed (a name taken, a limit) is
+        # Arazzo.ContinuationFailed, its cause the start's error.
+        error = tr.not_reserved(passed_on("error", js.Sq("Arazzo.ContinuationFailed")), "Arazzo.ContinuationFailed")
         if self.frame.ending is None:
-            self.fail(failed, error, passed_on("cause", "continuation.Cause"))
+            self.fail(failed, error, passed_on("cause", js.Var("continuation.Cause")))
             return name
         # The child's own ending record (its cause, its outputs and loop counts when it failed) is in its Cause.
         r, x = js.Var("r"), js.Var("x")
@@ -371,7 +373,8 @@ class ContinuationLowering(EndingLowering):
                 js.obj(
                     {
                         "error": tr.not_reserved(
-                            if_exists(js.Field(r, "error"), js.Var("continuation.Error")), "Arazzo.ContinuationFailed"
+                            if_exists(js.Field(r, "error"), js.Sq("Arazzo.ContinuationFailed")),
+                            "Arazzo.ContinuationFailed",
                         ),
                         "cause": js.If(
                             js.call("exists", js.Field(x, "cause")),

@@ -21,6 +21,11 @@
     Secrets Manager secret and are never printed. --fast puts waits on a virtual clock.
     Progress goes to stderr; the last stdout line is one JSON object, e.g.
     {"status": "SUCCEEDED", "output": {...}} or {"status": "FAILED", "error": "...", "cause": "..."}.
+    Just before it, one stdout line per event the execution put on EventBridge (an `events:putEvents` Task, e.g.
+    the completion event), oldest first, as a rule's target receives it: EventBridge's envelope as minified JSON,
+    {"version":"0","id":...,"detail-type":...,"source":...,"account":...,"time":...,"region":...,
+    "resources":[<state machine ARN>,<execution ARN>],"detail":{...}}. `demo` prints them just before its
+    "Execution <status>" line.
     Exit status: 0 succeeded, 1 failed (or timed out / aborted, or nothing started), 2 usage error.
 
 Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, EventBridge,
@@ -43,7 +48,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from local_tools.cli import put_events
-from local_tools.cli.progress import execute, hms, result_json, summary_line
+from local_tools.cli.progress import execute, hms, print_events_put, result_json, summary_line
 
 TEMPLATE_URL_PATTERN = re.compile(r"^https?://\S+[^/]$")  # template.yaml's AirbyteApiUrl AllowedPattern
 BUILT_INPUT_OPTIONS = ("connection_id", "job_type", "deadline_seconds", "poll_initial_seconds",
@@ -110,8 +115,9 @@ def demo(args: argparse.Namespace) -> int:
             print()
             result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
                                        name=f"demo-{uuid.uuid4().hex[:8]}", out=sys.stdout)
+            print()
+            print_events_put(engine, [result.execution_arn], sys.stdout)
 
-    print()
     print(f"Execution {result.status}")
     if result.status == "SUCCEEDED":
         print(json.dumps(result.output, indent=2))
@@ -243,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"airbyte-sync: input {shown}", file=log, flush=True)
         result, progress = execute(engine, machine_arn, execution_input, name=f"cli-{uuid.uuid4().hex[:12]}", out=log)
         print(f"airbyte-sync: {summary_line(result, progress)}", file=log, flush=True)
+        print_events_put(engine, [result.execution_arn], sys.stdout)
         print(json.dumps(result_json(result)), flush=True)
         return 0 if result.status == "SUCCEEDED" else 1
 
@@ -283,7 +290,10 @@ def template_parameter(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbyte-sync", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,run,put-events}")
-    commands.add_parser("demo", help="run the whole product locally against an Airbyte emulator (seconds)")
+    commands.add_parser("demo", help="run the whole product locally against an Airbyte emulator (seconds)",
+                        description="Run the whole product locally against an Airbyte emulator, poll by poll; each "
+                                    "event the execution put on EventBridge is one JSON line (as a rule's target "
+                                    "receives it) just before the 'Execution <status>' line.")
 
     run_parser = commands.add_parser(
         "run", help="start the state machine locally against an Airbyte API, as the console does",
@@ -291,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
                     "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
                     "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
-                    "exit 0 succeeded, 1 failed, 2 usage error.")
+                    "each line before it is one event the execution put on EventBridge, as a rule's target receives "
+                    "it. Exit 0 succeeded, 1 failed, 2 usage error.")
     run_parser.add_argument("--input", metavar="FILE", help="the whole execution input, as the console takes it "
                                                             "(- for stdin); excludes the options below")
     run_parser.add_argument("--connection-id", help="the Airbyte connection UUID")

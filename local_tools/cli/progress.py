@@ -1,10 +1,13 @@
-"""What the CLI shows of running executions: one line per Airbyte call while they run, and the result lines."""
+"""What the CLI shows of running executions: one line per Airbyte call while they run, the events they put, and
+the result lines."""
 from __future__ import annotations
 
 import json
 import time
 from datetime import datetime
 from typing import Any, TextIO
+
+from local_tools.engine.event_routing import event_json
 
 OPERATIONS = ("createJob", "getJob", "cancelJob")  # the handlers whose invocations are progress
 STATUS_CHANGE = "Step Functions Execution Status Change"  # the event the ExecutionStopped function gets
@@ -144,6 +147,22 @@ def execute(engine: Any, machine_arn: str, execution_input: Any, name: str, out:
     arn = engine.start_execution(machine_arn, execution_input, name=name)
     [(result, progress)] = follow(engine, [arn], out, interval)
     return result, progress
+
+
+def events_put_by(engine: Any, execution_arns: list[str]) -> list[dict]:
+    """The events these executions (or executions they continued in) put with events:putEvents, oldest first.
+
+    An event names the execution that put it in its `resources` (the integration appends the state machine's and
+    the execution's ARN to every entry's Resources)."""
+    return [event for event in engine.events_put
+            if any(belongs_to(arn, resource) for arn in execution_arns for resource in event["resources"])]
+
+
+def print_events_put(engine: Any, execution_arns: list[str], out: TextIO) -> None:
+    """One stdout line per event the executions put: the event as a rule's target receives it (EventBridge's
+    minified JSON envelope: version, id, detail-type, source, account, time, region, resources, detail)."""
+    for event in events_put_by(engine, execution_arns):
+        print(event_json(event), file=out, flush=True)
 
 
 def result_json(result: Any) -> dict:

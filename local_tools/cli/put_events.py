@@ -10,6 +10,8 @@ Output (stdout; progress and delivery lines go to stderr):
   none started       {"status": "NOT_STARTED", "error": "NoExecutionStarted", "cause": "<each delivery>"}
   an entry no rule matches (nothing is delivered then)
                      {"status": "NOT_DELIVERED", "error": "NoMatchingRule", "cause": "<the entries>"}
+Before the first result line: one line per event the followed executions put on EventBridge (events:putEvents,
+e.g. the completion event), oldest first, as a rule's target receives it (EventBridge's envelope, minified JSON).
 The last stdout line is always one JSON object. Exit status: 0 every execution succeeded; 1 otherwise; 2 usage
 error (unreadable file, an entry PutEvents would refuse: its ErrorCode is named).
 """
@@ -21,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from local_tools.cli.progress import follow, result_json, summary_line
+from local_tools.cli.progress import follow, print_events_put, result_json, summary_line
 
 ACCOUNT_FOR_CHECKS = "000000000000"  # entries are checked before the engine (and its account) exists
 
@@ -102,6 +104,7 @@ def deliver_and_follow(engine: Any, entries: list[dict], repeat: int, log: TextI
     for result, progress in followed:
         name = result.execution_arn.rsplit(":", 1)[-1]
         print(f"airbyte-sync: {name} {summary_line(result, progress)}", file=log, flush=True)
+    print_events_put(engine, publication.execution_arns, sys.stdout)
     if len(followed) == 1:
         print(json.dumps(result_json(followed[0][0])), flush=True)
     else:

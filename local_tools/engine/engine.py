@@ -9,12 +9,18 @@
 
 What is real: moto's ASL interpreter (states, Retry/Catch, history events), JSONata as AWS evaluates it (npm
 jsonata 2.0.6, in one Node process per engine: started on the first expression, stopped when the engine exits),
-moto's Lambda/Secrets Manager/CloudFormation/EventBridge APIs, and the handlers' code. What the engine adds (see seams/): handlers run
-in-process; Wait, Retry and TimeoutSeconds follow `clock` (a VirtualClock makes a day-long poll instant);
-EventBridge events are delivered by the engine (event_routing.py: moto's own pattern matcher, EventBridge's
-target input and delivery; put_events reports the executions a delivery started); an execution that ends
-emits the "Step Functions Execution Status Change" event through the same routing. The engine knows nothing
-of any product: `sleep_modules` names the modules whose sleeps and clocks follow the engine clock.
+moto's Lambda/Secrets Manager/CloudFormation/EventBridge/CloudWatch APIs, and the handlers' code. What the engine
+adds (see seams/): handlers run in-process; Wait, Retry, TimeoutSeconds and CloudWatch datapoint times follow
+`clock` (a VirtualClock makes a day-long poll instant); EventBridge events are delivered by the engine
+(event_routing.py: moto's own pattern matcher, EventBridge's target input and delivery; put_events reports the
+executions a delivery started); an execution that ends emits the "Step Functions Execution Status Change" event
+through the same routing, and a machine's `events:putEvents` Task puts its events through it too
+(machine_events.py; every one is in `events_put`). The engine knows nothing of any product: `sleep_modules` names
+the modules whose sleeps and clocks follow the engine clock.
+
+It fails where AWS fails: Lambda Timeout (Sandbox.Timedout) and Task TimeoutSeconds (States.Timeout) on the engine
+clock, 25,000 history events, 256 KiB payloads, state and execution names, Wait Seconds and other JSONata field
+values (local_tools/engine/README.md lists every limit with its test).
 """
 from __future__ import annotations
 
@@ -24,20 +30,21 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import boto3
 
 from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import seams as moto_seams
+from local_tools.engine.definitions import (definition_text, placeholder_zip, substitute_definition,  # noqa: F401
+                                           substitution_text)
 from local_tools.engine.event_routing import (BusEvent, Delivery, EventRouter, Publication, check_request,
                                              event_from_entry, make_event)
 from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
+from local_tools.engine.machine_events import MachineEvents
 
 LOG = logging.getLogger(__name__)
 
@@ -91,15 +98,14 @@ class LocalEngine:
     _active: "LocalEngine | None" = None
 
     def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
-                 sleep_modules: tuple[str, ...] = (),
-                 emit_status_change_events: bool = True):
+                 sleep_modules: tuple[str, ...] = ()):
         self.clock = clock if clock is not None else VirtualClock()
         self.region = region
-        self.emit_status_change_events = emit_status_change_events
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
         self.jsonata = JsonataBridge()  # evaluates every `{% %}` expression; stopped when the engine exits
         self.deliveries: list[Delivery] = []  # every EventBridge delivery, in order (event_routing.EventRouter)
         self.router = EventRouter(self)
+        self.machine_events = MachineEvents(self)  # what the machines' events:putEvents Tasks put (seam 20)
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
         self._records_lock = threading.Lock()
@@ -128,6 +134,7 @@ class LocalEngine:
             self.sfn = session.client("stepfunctions")
             self.lambda_ = session.client("lambda")
             self.events = session.client("events")
+            self.cloudwatch = session.client("cloudwatch")
             self.secretsmanager = session.client("secretsmanager")
             self.cloudformation = session.client("cloudformation")
             self.s3 = session.client("s3")
@@ -148,8 +155,17 @@ class LocalEngine:
         self._undo.append(moto_seams.install_timestamps_on_clock(clock))
         self._undo.append(moto_seams.install_execution_ended_hook(self._on_execution_ended))
         self._undo.append(moto_seams.install_task_client_cache())
-        self._undo.append(moto_seams.install_sfn_integration_casing())
+        self._undo.append(moto_seams.install_service_integration_casing())
+        self._undo.append(moto_seams.install_task_timeout_on_clock(clock))
+        self._undo.append(moto_seams.install_history_limit())
         self._undo.append(moto_seams.install_execution_history_paging())
+        self._undo.append(moto_seams.install_definition_checks())
+        self._undo.append(moto_seams.install_start_execution_checks())
+        self._undo.append(moto_seams.install_query_evaluation_errors())
+        self._undo.append(moto_seams.install_payload_limits())
+        self._undo.append(moto_seams.install_states_all_exclusions())
+        self._undo.append(moto_seams.install_events_put_events(self.machine_events.put_events))
+        self._undo.append(moto_seams.install_metric_time_on_clock(clock))
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:
@@ -204,8 +220,8 @@ class LocalEngine:
         `functions` maps a DefinitionSubstitutions key (e.g. "CreateJobFunctionArn") to the function to create;
         the key is then substituted with the function's ARN. `substitutions` supplies the other `${Key}` values.
         """
-        text = _definition_text(definition)
-        values = {key: _substitution_text(value) for key, value in (substitutions or {}).items()}
+        text = definition_text(definition)
+        values = {key: substitution_text(value) for key, value in (substitutions or {}).items()}
         for key, spec in (functions or {}).items():
             function_name = key[:-3] if key.endswith("Arn") else key
             values[key] = self.create_function(function_name, spec)
@@ -232,17 +248,16 @@ class LocalEngine:
     def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
         real seconds. Returns the result even if still RUNNING at the timeout."""
-        give_up_at = time.monotonic() + timeout
-        record = self._record(execution_arn)
-        description = self.sfn.describe_execution(executionArn=execution_arn)
-        while description["status"] == "RUNNING" and time.monotonic() < give_up_at:
-            # The end hook sets `ended` the moment the execution ends; describing it every few ms instead would
-            # take the GIL from the execution's own thread (about a fifth of a long poll's time).
-            record.ended.wait(min(0.05, max(0.0, give_up_at - time.monotonic())))
-            description = self.sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            record.ended.wait(max(0.0, give_up_at - time.monotonic()))
-        return self._result(description, record)
+        description = self.describe_when_ended(execution_arn, timeout)
+        return self._result(description, self._record(execution_arn))
+
+    def describe_when_ended(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """describe_execution once the execution ended (or `timeout` real seconds passed), without reading its
+        history (reading 25,000 events through moto takes a minute or two)."""
+        # The end hook (seam 8) sets `ended` once moto has set the final status and the status-change event was
+        # routed: nothing to poll (describing the execution every few ms would take the GIL from its thread).
+        self._record(execution_arn).ended.wait(timeout)
+        return self.sfn.describe_execution(executionArn=execution_arn)
 
     def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
             timeout: float = 60.0) -> ExecutionResult:
@@ -260,7 +275,7 @@ class LocalEngine:
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events, token = [], None
         while True:
-            page = self.sfn.get_execution_history(executionArn=execution_arn,
+            page = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
                                                   **({"nextToken": token} if token else {}))
             events.extend(page["events"])
             token = page.get("nextToken")
@@ -303,9 +318,16 @@ class LocalEngine:
         """Deliver events (e.g. one event_from_entry twice: a redelivery) and wait for every delivery."""
         return self.router.publish(events, timeout=timeout)
 
-    def event_from_entry(self, entry: Mapping[str, Any]) -> BusEvent:
+    def event_from_entry(self, entry: Mapping[str, Any], local_id: bool = True) -> BusEvent:
         """The event EventBridge makes of a PutEvents entry, timed on the engine clock."""
-        return event_from_entry(entry, account=self.account_id, region=self.region, now=self.clock.now())
+        return event_from_entry(entry, account=self.account_id, region=self.region, now=self.clock.now(),
+                                local_id=local_id)
+
+    @property
+    def events_put(self) -> list[dict[str, Any]]:
+        """Every event the state machines put (events:putEvents), oldest first, as a rule's target receives it,
+        matched by a rule or not (machine_events.py)."""
+        return self.machine_events.events
 
     def rules_matching(self, event: Mapping[str, Any], bus: str = "default") -> list[dict[str, Any]]:
         return self.router.rules_matching(event, bus)
@@ -326,9 +348,8 @@ class LocalEngine:
         if execution.start_date and execution.stop_date:
             record.duration_seconds = (execution.stop_date - execution.start_date).total_seconds()
         try:
-            if self.emit_status_change_events:
-                for delivery in self.route_event(self._status_change_event(execution)):
-                    delivery.wait()  # the cleanup has run when wait() returns
+            for delivery in self.route_event(self._status_change_event(execution)):
+                delivery.wait()  # the cleanup has run when wait() returns
         except Exception as error:  # never break moto's worker thread
             LOG.exception("routing the status change of %s failed", execution.exec_arn)
             self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")
@@ -365,37 +386,3 @@ def _output_from_history(events: list[dict[str, Any]]) -> Any:
         if event["type"] == "ExecutionSucceeded":
             return json.loads(event["executionSucceededEventDetails"]["output"])
     return None
-
-
-# --- definition text ---------------------------------------------------------------------------------------------
-
-def substitute_definition(text: str, values: Mapping[str, str]) -> str:
-    """Replace `${Key}` with values[key] in definition text, as DefinitionSubstitutions does; unknown keys stay."""
-    for key, value in values.items():
-        text = text.replace("${" + key + "}", value)
-    return text
-
-
-def _substitution_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _definition_text(definition: str | os.PathLike | Mapping[str, Any]) -> str:
-    if isinstance(definition, Mapping):
-        return json.dumps(definition)
-    if isinstance(definition, str) and definition.lstrip().startswith("{"):
-        return definition
-    return Path(definition).read_text()
-
-
-def placeholder_zip() -> bytes:
-    """moto wants deployable code; the engine runs the registered local directory instead."""
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "code runs in-process from the local code directory\n")
-    return buffer.getvalue()

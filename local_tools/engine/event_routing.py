@@ -8,7 +8,7 @@ Entries (`event_from_entry`), checked as PutEvents checks them: Source and Detai
 EventBridge's envelope: version, id, detail-type, source, account, time, region, resources, detail.
 `Id` in an entry is a LOCAL-ONLY extension (PutEvents has no such field): it pins the event id, so a test or
 `airbyte-sync put-events` can redeliver one event (EventBridge delivers at least once, a redelivery carries
-the same id).
+the same id). A state machine's entries may not carry it (machine_events.py).
 
 Matching: moto's own EventPattern (seams/event_patterns.py).
 
@@ -125,14 +125,18 @@ def _entry_size(entry: Mapping[str, Any]) -> int:
     return size + sum(len(str(resource).encode()) for resource in entry.get("Resources") or [])
 
 
-def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now: float) -> BusEvent:
-    """The event EventBridge makes of one PutEvents entry (Detail: JSON text, or a mapping taken as its JSON)."""
+def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now: float,
+                     local_id: bool = True) -> BusEvent:
+    """The event EventBridge makes of one PutEvents entry (Detail: JSON text, or a mapping taken as its JSON);
+    `local_id=False` refuses the local-only Id as the unknown field it is on AWS."""
     if not isinstance(entry, Mapping):
         raise EntryError("InvalidArgument", f"an entry is an object, not {type(entry).__name__}")
-    unknown = sorted(set(entry) - set(ENTRY_FIELDS) - set(LOCAL_ENTRY_FIELDS))
+    allowed = ENTRY_FIELDS + (LOCAL_ENTRY_FIELDS if local_id else ())
+    unknown = sorted(set(entry) - set(allowed))
     if unknown:
+        also = " (and the local-only Id)" if local_id else ""
         raise EntryError("InvalidArgument", f"unknown entry field(s) {unknown}; an entry has "
-                                            f"{', '.join(ENTRY_FIELDS)} (and the local-only Id)")
+                                            f"{', '.join(ENTRY_FIELDS)}{also}")
     source, detail_type = entry.get("Source"), entry.get("DetailType")
     for name, value in (("Source", source), ("DetailType", detail_type)):
         if not isinstance(value, str) or not value:
@@ -176,7 +180,7 @@ def _detail(detail: Any) -> dict[str, Any]:
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        raise EntryError("MalformedDetail", "Detail is malformed (it must be the JSON text of an object).")
+        raise EntryError("MalformedDetail", "Detail is malformed.")  # EventBridge's words; the JSON text of an object
     return parsed
 
 
@@ -234,7 +238,7 @@ def target_input(target: Mapping[str, Any], event: Mapping[str, Any], *, rule_na
         return _json(None if value is _ABSENT else value)
     transformer = target.get("InputTransformer")
     if not transformer:
-        return _json(event)
+        return event_json(event)
     variables: dict[str, Any] = {
         "aws.events.rule-arn": rule_arn, "aws.events.rule-name": rule_name,
         "aws.events.event": {key: value for key, value in event.items() if key != "detail"},
@@ -278,6 +282,11 @@ def _string_text(value: Any) -> str:
         return value  # not escaped, as EventBridge does
     text = _json(value)
     return text.replace('"', "") if isinstance(value, (dict, list)) else text
+
+
+def event_json(event: Mapping[str, Any]) -> str:
+    """The text a rule target without Input, InputPath or InputTransformer receives: the whole event."""
+    return _json(event)
 
 
 def _json(value: Any) -> str:

@@ -3,10 +3,20 @@
 The engine registers where each function's code lives (the SAM CodeUri); handler name, environment, timeout
 and memory come from the moto LambdaFunction itself, so what runs is what the template (or create_function)
 declared. Invocations are serialised by one lock: os.environ and sys.stdout are process-global.
+
+Timeout: a handler that runs past its function's Timeout fails the invocation as Lambda does, with the payload
+`{"errorMessage": "RequestId: <id> Error: Task timed out after <Timeout>.00 seconds", "errorType": "Sandbox.Timedout"}`
+(a Task names the error after errorType: `Sandbox.Timedout`). Time is the engine clock (local_tools.engine.stopwatch:
+real time plus, on a VirtualClock, the virtual time the handler slept), and `context.get_remaining_time_in_millis()`
+counts down on the same clock. A handler in this process cannot be killed: it runs to its end and the timeout is
+reported afterwards, so what it did after its deadline (an HTTP call, a log line) did happen locally, where on AWS it
+would have been cut off. The time past the deadline is credited back to the calling thread, so the Task that invoked
+the function sees it end at its Timeout, as on AWS.
 """
 from __future__ import annotations
 
 import contextlib
+import datetime
 import importlib
 import io
 import json
@@ -19,6 +29,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from local_tools.clock import RealClock
+from local_tools.engine.stopwatch import Stopwatch, record_virtual_sleep
 
 
 @dataclass(frozen=True)
@@ -42,12 +55,12 @@ class LambdaContext:
     aws_request_id: str
     log_group_name: str
     log_stream_name: str
+    timeout_seconds: float
+    stopwatch: Stopwatch
     function_version: str = "$LATEST"
-    _deadline: float = 0.0
-    _clock: Any = None
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - self._clock.now()) * 1000))
+        return max(0, int((self.timeout_seconds - self.stopwatch.elapsed()) * 1000))
 
 
 @dataclass
@@ -71,8 +84,7 @@ class _RoutedStream(io.TextIOBase):
     up the first time), so a later engine's invocations still write through an earlier engine's stream.
     """
 
-    def __init__(self, runner: "InProcessLambdaRunner", fallback: Any):
-        self._runner = runner
+    def __init__(self, fallback: Any):
         self._fallback = fallback
 
     def write(self, text: str) -> int:
@@ -100,13 +112,12 @@ class InProcessLambdaRunner:
         self.invocations: list[Invocation] = []
         self._code_dirs: dict[str, Path] = {}  # function name -> code directory
         self._lock = threading.Lock()
-        self._current_buffer: io.StringIO | None = None
         self._added_sys_paths: list[str] = []
         self._patched_sleeps: dict[str, Any] = {}
         # Modules imported before this runner existed are not its to drop at close (a test module may hold them).
         self._modules_before = set(sys.modules)
-        self._stdout = _RoutedStream(self, sys.__stdout__)
-        self._stderr = _RoutedStream(self, sys.__stderr__)
+        self._stdout = _RoutedStream(sys.__stdout__)
+        self._stderr = _RoutedStream(sys.__stderr__)
 
     # --- registration ---------------------------------------------------------------------------------------
 
@@ -131,11 +142,11 @@ class InProcessLambdaRunner:
             event = json.loads(event or "{}")
         with self._lock:
             buffer = io.StringIO()
-            self._current_buffer = InProcessLambdaRunner._active_buffer = buffer
+            InProcessLambdaRunner._active_buffer = buffer
             try:
                 payload, errored = self._call_handler(function, event, buffer)
             finally:
-                self._current_buffer = InProcessLambdaRunner._active_buffer = None
+                InProcessLambdaRunner._active_buffer = None
             logs = buffer.getvalue()
             self.invocations.append(Invocation(function.function_name, event, payload, errored, logs))
             return payload, errored, logs
@@ -148,18 +159,27 @@ class InProcessLambdaRunner:
         try:
             with self._function_environment(function), contextlib.redirect_stdout(self._stdout), \
                     contextlib.redirect_stderr(self._stderr):
+                context: LambdaContext | None = None
                 try:
                     handler = self._load_handler(function)
-                    context = self._context_for(function)
+                    context = self._context_for(function)  # the Timeout counts from here: imports are Lambda's Init
                     result = handler(event, context)
                 except Exception as error:  # the Lambda runtime reports any exception as the function's error
                     traceback.print_exc(file=buffer)
-                    return json.dumps(_error_payload(error)), True
-                try:
-                    return json.dumps(result), False
-                except (TypeError, ValueError) as error:
-                    return json.dumps({"errorMessage": f"Unable to marshal response: {error}",
-                                       "errorType": "Runtime.MarshalError", "stackTrace": []}), True
+                    outcome = json.dumps(_error_payload(error)), True
+                else:
+                    try:
+                        outcome = json.dumps(result), False
+                    except (TypeError, ValueError) as error:
+                        outcome = json.dumps({"errorMessage": f"Unable to marshal response: {error}",
+                                              "errorType": "Runtime.MarshalError", "stackTrace": []}), True
+                if context is None:
+                    return outcome
+                overrun = context.stopwatch.elapsed() - context.timeout_seconds
+                if overrun > 0:  # Lambda would have stopped it at its Timeout: whatever it returned never arrives
+                    context.stopwatch.credit(overrun)
+                    return self._timed_out(context, buffer), True
+                return outcome
         finally:
             root_logger.removeHandler(log_handler)
 
@@ -202,7 +222,7 @@ class InProcessLambdaRunner:
         """Put each sleep module's `sleep` on the engine clock, and its clocks too (`monotonic`, `wall_time`,
         when it has them): a retry budget or a token lifetime measured in real time while sleeps and Airbyte's
         clock are virtual would never run out (a cached token would outlive its expiry on the emulator)."""
-        clock_functions = {"sleep": self.clock.sleep, "monotonic": self.clock.now, "wall_time": self.clock.now}
+        clock_functions = {"sleep": self._sleep, "monotonic": self.clock.now, "wall_time": self.clock.now}
         for module_name in self.sleep_modules:
             module = sys.modules.get(module_name)
             if module is not None and module_name not in self._patched_sleeps and hasattr(module, "sleep"):
@@ -219,9 +239,24 @@ class InProcessLambdaRunner:
             aws_request_id=str(uuid.uuid4()),
             log_group_name=f"/aws/lambda/{function.function_name}",
             log_stream_name=f"local/{uuid.uuid4().hex}",
-            _deadline=self.clock.now() + float(function.timeout or 3),
-            _clock=self.clock,
+            timeout_seconds=float(function.timeout or 3),  # Lambda's default Timeout is 3 s
+            stopwatch=Stopwatch(),
         )
+
+    def _sleep(self, seconds: float) -> None:
+        """A handler's sleep: on the engine clock, and charged to the invocation (and Task) running in this thread."""
+        if not isinstance(self.clock, RealClock):
+            record_virtual_sleep(seconds)
+        self.clock.sleep(seconds)
+
+    def _timed_out(self, context: LambdaContext, buffer: io.StringIO) -> str:
+        """Lambda's payload (and log line) for an invocation stopped at the function's Timeout."""
+        message = f"Task timed out after {context.timeout_seconds:.2f} seconds"
+        stamp = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        buffer.write(f"{stamp} {context.aws_request_id} {message}\n")
+        return json.dumps({"errorMessage": f"RequestId: {context.aws_request_id} Error: {message}",
+                           "errorType": "Sandbox.Timedout"})
 
     # --- teardown -------------------------------------------------------------------------------------------
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-import yaml
+from samtranslator.intrinsics.actions import GetAttAction, RefAction, SubAction
+from samtranslator.intrinsics.resolver import IntrinsicsResolver
+from samtranslator.yaml_helper import yaml_parse
 
 from local_tools.engine.engine import substitute_definition
 
@@ -44,40 +46,14 @@ class DeployedStack:
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> state machine ARN
     rules: dict[str, str] = field(default_factory=dict)  # logical id -> EventBridge rule name
     definitions: dict[str, str] = field(default_factory=dict)  # logical id -> substituted definition text
-    translated_template: dict[str, Any] = field(default_factory=dict)
     not_created: list[str] = field(default_factory=list)  # resource types moto's CloudFormation skipped
 
 
 # --- 1. YAML with CloudFormation short forms ---------------------------------------------------------------------
 
-class _CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _short_form(tag: str):
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
-
-    def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    return construct
-
-
-for _tag in ("Ref", "GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split", "FindInMap",
-             "Base64", "GetAZs", "ImportValue", "Condition", "Cidr", "Length", "ToJsonString"):
-    _CfnLoader.add_constructor(f"!{_tag}", _short_form(_tag))
-
-
 def load_template(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)
+    """The template as a dict; short forms (!Ref, !GetAtt A.B, !Sub...) read as aws-sam-translator reads them."""
+    return yaml_parse(path.read_text())
 
 
 # --- 2.-3. local paths and translation ---------------------------------------------------------------------------
@@ -181,7 +157,7 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
                 engine.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
                 if resource["LogicalResourceId"]}  # skipped resource types show up with an empty id
     deployed = DeployedStack(
-        stack_name=stack_name, parameters=effective, resources=physical, translated_template=translated,
+        stack_name=stack_name, parameters=effective, resources=physical,
         outputs={output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
     )
     deployed.not_created = sorted({resource["Type"] for logical_id, resource in translated["Resources"].items()
@@ -192,19 +168,27 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
         if resource["Type"] == "AWS::Lambda::Function" and logical_id in physical:
             name = physical[logical_id]
             deployed.functions[logical_id] = name
-            deployed.function_arns[logical_id] = resolver.function_arn(name)
+            deployed.function_arns[logical_id] = resolver.values[f"{logical_id}.Arn"]
             if logical_id in code_dirs:
                 engine.runner.register(name, code_dirs[logical_id])
         elif resource["Type"] == "AWS::Events::Rule" and logical_id in physical:
             deployed.rules[logical_id] = physical[logical_id].split("|")[-1].split("/")[-1]
 
     for logical_id, resource in translated["Resources"].items():
-        if resource["Type"] != "AWS::StepFunctions::StateMachine" or logical_id not in definition_files:
+        if resource["Type"] != "AWS::StepFunctions::StateMachine" or logical_id not in physical:
             continue
         properties = resource["Properties"]
+        if logical_id in definition_files:
+            text = definition_files[logical_id].read_text()
+        elif isinstance(properties.get("Definition"), dict):  # written inline in the template
+            text = json.dumps(properties["Definition"])
+        elif "DefinitionString" in properties:  # inline, as SAM translates it (an Fn::Join of JSON lines)
+            text = resolver.text(properties["DefinitionString"])
+        else:
+            continue
         substitutions = {key: resolver.text(value) for key, value in
                          (properties.get("DefinitionSubstitutions") or {}).items()}
-        definition = substitute_definition(definition_files[logical_id].read_text(), substitutions)
+        definition = substitute_definition(text, substitutions)
         left = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)))
         if left:
             raise ValueError(f"{logical_id}: definition placeholders without a DefinitionSubstitutions value: {left}")
@@ -253,67 +237,69 @@ def _parameter_text(value: Any) -> str:
 
 
 class _Resolver:
-    """Resolves the intrinsics a DefinitionSubstitutions value may use, against the created stack."""
+    """Resolves the intrinsics a DefinitionSubstitutions value may use, against the created stack.
+
+    aws-sam-translator's IntrinsicsResolver does the walking and the Ref / Fn::Sub substitution from a table of
+    values: the parameters, pseudo parameters, each resource's Ref (its physical id) and, under "LogicalId.Attribute",
+    the attributes read from the created resources (its GetAtt resolves nothing by itself, so a small Action reads that
+    table). What it does not do is done here: Fn::Join and Fn::Split (not among its intrinsics), Fn::If with the
+    template's Conditions, and a Fn::Sub variable map (it substitutes only its table).
+    """
 
     def __init__(self, engine: "LocalEngine", template: dict[str, Any], physical: dict[str, str],
                  parameters: dict[str, str], stack_name: str):
         self.engine = engine
-        self.template = template
-        self.physical = physical
-        self.values = {
+        self.conditions: dict[str, Any] = template.get("Conditions") or {}
+        self.values: dict[str, Any] = {
             **parameters, "AWS::Region": engine.region, "AWS::AccountId": engine.account_id,
             "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
-            "AWS::StackName": stack_name,
+            "AWS::StackName": stack_name, **physical,
         }
+        for logical_id, resource in template["Resources"].items():
+            if logical_id in physical:
+                self.values.update(self._attributes(logical_id, resource["Type"], physical[logical_id]))
 
-    def function_arn(self, function_name: str) -> str:
-        return self.engine.lambda_.get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
-
-    def ref(self, name: str) -> str:
-        if name in self.values:
-            return self.values[name]
-        if name in self.physical:
-            return self.physical[name]
-        raise ValueError(f"cannot resolve Ref {name!r}: not a parameter or a created resource")
-
-    def get_att(self, logical_id: str, attribute: str) -> str:
-        resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
-        physical_id = self.ref(logical_id)
-        if resource_type == "AWS::Lambda::Function" and attribute == "Arn":
-            return self.function_arn(physical_id)
-        if resource_type == "AWS::IAM::Role" and attribute == "Arn":
-            return self.engine.iam.get_role(RoleName=physical_id)["Role"]["Arn"]
-        if resource_type == "AWS::StepFunctions::StateMachine" and attribute in ("Arn", "Name"):
-            return physical_id if attribute == "Arn" else physical_id.split(":")[-1]
-        if attribute == "Arn" and physical_id.startswith("arn:"):
-            return physical_id
-        raise ValueError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} ({resource_type}) locally")
+    def _attributes(self, logical_id: str, resource_type: str, physical_id: str) -> dict[str, str]:
+        if resource_type == "AWS::Lambda::Function":
+            configuration = self.engine.lambda_.get_function(FunctionName=physical_id)["Configuration"]
+            return {f"{logical_id}.Arn": configuration["FunctionArn"]}
+        if resource_type == "AWS::IAM::Role":
+            return {f"{logical_id}.Arn": self.engine.iam.get_role(RoleName=physical_id)["Role"]["Arn"]}
+        if resource_type == "AWS::StepFunctions::StateMachine":
+            return {f"{logical_id}.Arn": physical_id, f"{logical_id}.Name": physical_id.split(":")[-1]}
+        return {f"{logical_id}.Arn": physical_id} if physical_id.startswith("arn:") else {}
 
     def text(self, value: Any) -> str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, dict) and len(value) == 1:
-            (function, argument), = value.items()
-            if function == "Ref":
-                return self.ref(argument)
-            if function == "Fn::GetAtt":
-                logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self.get_att(logical_id, attribute)
-            if function == "Fn::Sub":
-                return self._sub(argument)
-            if function == "Fn::Join":
+        resolved = self._resolve(copy.deepcopy(value), self.values)
+        if isinstance(resolved, bool):
+            return "true" if resolved else "false"
+        if isinstance(resolved, (str, int, float)):
+            return str(resolved)
+        raise ValueError(f"cannot resolve {_first_intrinsic(resolved) or value!r} locally "
+                         "(not a parameter, a pseudo parameter or an attribute of a created resource)")
+
+    def _resolve(self, value: Any, values: dict[str, Any]) -> Any:
+        if isinstance(value, dict) and list(value) == ["Fn::If"]:
+            condition, when_true, when_false = value["Fn::If"]
+            return self._resolve(when_true if self.condition(condition) else when_false, values)
+        if isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value and isinstance(value["Fn::Sub"], list):
+            template, variables = value["Fn::Sub"]
+            values = {**values, **{name: self.text(variable) for name, variable in variables.items()}}
+            value = {"Fn::Sub": template}
+        resolver = IntrinsicsResolver(values, {"Ref": RefAction(), "Fn::Sub": SubAction(),
+                                               "Fn::GetAtt": _GetAttFromValues()})
+        resolved = resolver.resolve_parameter_refs(value)
+        if isinstance(resolved, dict) and len(resolved) == 1:
+            (function, argument), = resolved.items()
+            if function == "Fn::Sub" and isinstance(argument, str) and "${" not in argument:
+                return argument
+            if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
                 separator, items = argument
-                parts = self.list(items)
-                return separator.join(parts)
-            if function == "Fn::If":
-                condition, when_true, when_false = argument
-                return self.text(when_true if self.condition(condition) else when_false)
-        raise ValueError(f"cannot resolve {value!r} locally")
+                return separator.join(self.list(items))
+        return resolved
 
     def list(self, value: Any) -> list[str]:
-        """A list value: a literal list, or Fn::Split of a text (a CommaDelimitedList Ref is its text, split)."""
+        """A list value: literal items, or Fn::Split of a text (a CommaDelimitedList's Ref is its text, split)."""
         if isinstance(value, dict) and list(value) == ["Fn::Split"]:
             separator, text = value["Fn::Split"]
             return self.text(text).split(separator)
@@ -323,8 +309,7 @@ class _Resolver:
 
     def condition(self, name_or_expression: Any) -> bool:
         """A template Condition, evaluated against the parameters (Fn::Equals/Not/And/Or, Condition)."""
-        expression = (self.template.get("Conditions") or {})[name_or_expression] \
-            if isinstance(name_or_expression, str) else name_or_expression
+        expression = self.conditions[name_or_expression] if isinstance(name_or_expression, str) else name_or_expression
         (function, argument), = expression.items()
         if function == "Fn::Equals":
             return self.text(argument[0]) == self.text(argument[1])
@@ -338,18 +323,30 @@ class _Resolver:
             return self.condition(argument)
         raise ValueError(f"cannot evaluate condition {expression!r} locally")
 
-    def _sub(self, argument: Any) -> str:
-        template, variables = (argument, {}) if isinstance(argument, str) else argument
-        local = {name: self.text(value) for name, value in variables.items()}
 
-        def replace(match: re.Match) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in local:
-                return local[name]
-            if "." in name and name.split(".", 1)[0] not in self.values:
-                return self.get_att(*name.split(".", 1))
-            return self.ref(name)
+class _GetAttFromValues(GetAttAction):
+    """Fn::GetAtt [LogicalId, Attribute] read from the resolver's table, under "LogicalId.Attribute"."""
 
-        return re.sub(r"\$\{([^}]+)\}", replace, template)
+    def resolve_parameter_refs(self, input_dict: Any, parameters: dict[str, Any]) -> Any:
+        if input_dict is None or not self.can_handle(input_dict):
+            return input_dict
+        target = input_dict[self.intrinsic_name]
+        key = ".".join(target) if isinstance(target, list) else str(target)
+        return parameters.get(key, input_dict)
+
+
+def _first_intrinsic(value: Any) -> Any:
+    """The first intrinsic function (a one-key dict: Ref or Fn::...) left in `value`, if any."""
+    if isinstance(value, dict):
+        if len(value) == 1 and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::")):
+            return value
+        values = value.values()
+    elif isinstance(value, list):
+        values = value
+    else:
+        return None
+    for item in values:
+        found = _first_intrinsic(item)
+        if found is not None:
+            return found
+    return None

@@ -23,6 +23,7 @@ EXACT_INPUT = "4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b"
 EVENT = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d"
 REDELIVERED = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
 EVENT_FAILS = "8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f"
+EVENT_OF_TWO = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"  # its own connection: runs go on at once, never sharing a job
 SCRIPTS = {
     SUCCEEDS: "pending,queued,running*3,succeeded,rows=1200,bytes=340000",
     FAILS: "pending,running,failed,rows=7,bytes=900",
@@ -32,10 +33,14 @@ SCRIPTS = {
     EVENT: "pending,running,succeeded,rows=30,bytes=300",
     REDELIVERED: "pending,running*3,succeeded,rows=40,bytes=400",
     EVENT_FAILS: "pending,failed,rows=1,bytes=1",
+    EVENT_OF_TWO: "pending,running,succeeded,rows=30,bytes=300",
 }
 
 
 ROOT = Path(__file__).resolve().parents[2]
+# EventBridge's envelope, as a rule's target receives an event, in its order: what the CLI prints for each event an
+# execution put (events:putEvents) before the result line(s).
+ENVELOPE_FIELDS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
 
 
 def cli_command() -> list[str]:
@@ -61,6 +66,20 @@ class Outcome:
     def lines(self) -> list[dict]:
         """Every stdout line, each one JSON object."""
         return [json.loads(line) for line in self.stdout.strip().splitlines()]
+
+    def split(self) -> tuple[list[dict], list[dict]]:
+        """(the events the followed executions put, the result lines): stdout is zero or more event envelopes,
+        each put by an execution (its ARN last in resources), then the result line(s), nothing in between."""
+        lines = self.lines
+        count = 0
+        while count < len(lines) and list(lines[count]) == ENVELOPE_FIELDS:
+            count += 1
+        events, results = lines[:count], lines[count:]
+        assert results and all(list(line) != ENVELOPE_FIELDS for line in results), self.stdout
+        for event in events:
+            assert event["version"] == "0" and isinstance(event["detail"], dict), event
+            assert ":stateMachine:" in event["resources"][-2] and ":execution:" in event["resources"][-1], event
+        return events, results
 
     @property
     def result(self) -> dict:

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from local_tools.cli.main import airbyte_url, credentials_from_env
-from cli_harness import (CLIENT_ID, ENDLESS, FAILS, QUICK, SENTINEL_SECRET, SENTINEL_TOKEN, SUCCEEDS, Concurrent,
-                         clean_env, run_cli)
+from cli_harness import (CLIENT_ID, ENDLESS, ENVELOPE_FIELDS, FAILS, QUICK, SENTINEL_SECRET, SENTINEL_TOKEN, SUCCEEDS,
+                         Concurrent, clean_env, run_cli)
 
 POLL_LINE = re.compile(r"^poll +(\d+) +\+(\d\d):(\d\d):(\d\d) +(\w+)", re.MULTILINE)
 
@@ -58,6 +58,10 @@ def test_demo_runs_a_twenty_minute_sync_in_seconds(runs):
     last = polls[-1]
     assert 15 * 60 <= int(last[1]) * 3600 + int(last[2]) * 60 + int(last[3]) <= 30 * 60
     assert "Execution SUCCEEDED" in outcome.stdout
+    # Between the progress and the status line: one JSON line per event the execution put (none is fine).
+    events_block = outcome.stdout.split("Execution SUCCEEDED\n", 1)[0].rsplit("\n\n", 1)[1]
+    for line in events_block.splitlines():
+        assert list(json.loads(line)) == ENVELOPE_FIELDS, line
     # The output, pretty-printed, between the status line and the summary.
     output = json.loads(outcome.stdout.split("Execution SUCCEEDED\n", 1)[1].split("\n\n", 1)[0])
     assert output["finalStatus"] == "succeeded" and output["rowsSynced"] > 0
@@ -82,10 +86,12 @@ def test_run_fast_succeeds_with_client_credentials(runs):
     assert isinstance(result["output"]["jobId"], int)
     assert result["output"]["finalStatus"] == "succeeded"
     assert result["output"]["rowsSynced"] == 1200
-    # Progress goes to stderr, the JSON alone to stdout.
+    # Progress goes to stderr; to stdout the events the execution put, then the result line.
     assert [p[4] for p in POLL_LINE.findall(outcome.stderr)] == ["pending", "queued", "running", "running",
                                                                  "running", "succeeded"]
-    assert outcome.stdout.strip().count("\n") == 0
+    events, results = outcome.split()
+    assert results == [result]
+    assert all(event["detail"].get("connectionId", SUCCEEDS) == SUCCEEDS for event in events)
     assert_no_secrets(outcome)
 
 
@@ -95,6 +101,7 @@ def test_run_failed_job_exits_1_with_sync_failed(runs):
     result = outcome.result
     assert result["status"] == "FAILED" and result["error"] == "Airbyte.SyncFailed"
     assert json.loads(result["cause"])["status"] == "failed"
+    assert outcome.split()[1] == [result]  # an execution that fails may announce it too: events, then the result
     assert_no_secrets(outcome)
 
 

@@ -21,7 +21,7 @@ def poll_machine(engine):
     """The fixture poll machine, created directly from its definition (no template)."""
     return engine.create_state_machine(
         POLL_MACHINE,
-        substitutions={"PollSeconds": 30},
+        substitutions={"PollSeconds": 30, "MachineLabel": "-", "ModeLabel": "-", "JoinedLabel": "-"},
         functions={
             "CreateJobFunctionArn": FunctionSpec(FIXTURE_FUNCTIONS, "engine_fixture_handlers.jobs.create",
                                                  environment={"FIXTURE_MODE": "direct", "FIXTURE_SECRET_ARN": "s3cr3t-arn"}),

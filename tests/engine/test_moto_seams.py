@@ -117,9 +117,10 @@ def test_jsonata_seam_parses_each_expression_once():
      "The JSONata expression '$states.input.missing' returned nothing (undefined)."),
     ("{% function($x) { $x } %}", "States.QueryEvaluationError",
      "The JSONata expression 'function($x) { $x }' returned an unsupported result type."),
-    ("{% $nope(1) %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
-    ("{% $eval('1 + 1') %}", "States.Runtime", "T1006: Attempted to invoke a non-function"),
-    ("{% 1 + %}", "States.Runtime", "S0207: Unexpected end of expression"),
+    # An expression that throws fails the state with States.QueryEvaluationError, as on AWS (seam 16).
+    ("{% $nope(1) %}", "States.QueryEvaluationError", "T1006: Attempted to invoke a non-function"),
+    ("{% $eval('1 + 1') %}", "States.QueryEvaluationError", "T1006: Attempted to invoke a non-function"),
+    ("{% 1 + %}", "States.QueryEvaluationError", "S0207: Unexpected end of expression"),
 ], ids=["undefined", "function", "error", "no $eval", "syntax"])
 def test_jsonata_seam_fails_states_as_moto_does(output, error, cause):
     from local_tools.engine import LocalEngine
@@ -300,7 +301,7 @@ def test_sfn_integration_casing_seam_undo_restores_moto(undo_all):
     )
 
     before = StateTaskServiceSfn.__dict__["_normalise_parameters"]
-    undo = moto_seams.install_sfn_integration_casing()
+    undo = moto_seams.install_service_integration_casing()
     assert "_normalise_response" in StateTaskServiceSfn.__dict__
     undo()
     assert StateTaskServiceSfn.__dict__["_normalise_parameters"] is before
@@ -343,7 +344,7 @@ def test_sfn_integration_casing_seam_undo_restores_moto_aws_sdk(undo_all):
         StateTaskServiceAwsSdk,
     )
 
-    undo = moto_seams.install_sfn_integration_casing()
+    undo = moto_seams.install_service_integration_casing()
     assert "_normalise_parameters" in StateTaskServiceAwsSdk.__dict__
     undo()
     assert "_normalise_parameters" not in StateTaskServiceAwsSdk.__dict__
@@ -379,6 +380,93 @@ def test_execution_history_paging_seam_undo_restores_moto(undo_all):
     assert StepFunctionResponse.__dict__["get_execution_history"] is before
 
 
+# --- 20. events:putEvents through the engine ----------------------------------------------------------------------
+
+PUT_EVENTS_MACHINE = json.dumps({"StartAt": "Put", "States": {"Put": {
+    "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+    "Parameters": {"Entries": [{"Source": "s", "DetailType": "d", "Detail": {"a": 1}, "Resources": ["r"]}]},
+    "End": True}}})
+
+
+def _run_moto_machine(definition: str) -> tuple[dict, str]:
+    """moto's own interpreter (no engine): the description of one finished execution, and the machine's ARN."""
+    import time
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.create_state_machine(name="m", definition=definition,
+                                       roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="e")["executionArn"]
+    for _ in range(400):  # moto runs the execution in a thread of its own
+        description = sfn.describe_execution(executionArn=arn)
+        if description["status"] != "RUNNING":
+            return description, machine
+        time.sleep(0.025)
+    raise AssertionError("the execution did not end")
+
+
+@pytest.mark.parametrize("answer, status, error", [
+    ({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}, "SUCCEEDED", None),
+    ({"FailedEntryCount": 1, "Entries": [{"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}]},
+     "FAILED", "EventBridge.FailedEntry"),
+    (moto_seams.PutEventsRefused("ValidationException", "too many"), "FAILED", "EventBridge.ValidationException"),
+])
+def test_events_put_events_seam_puts_through_the_engine(undo_all, answer, status, error):
+    requests = []
+
+    def put_events(request):
+        requests.append(json.loads(json.dumps(request)))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        undo_all.append(moto_seams.install_events_put_events(put_events))
+        description, machine = _run_moto_machine(PUT_EVENTS_MACHINE)
+    assert description["status"] == status, "seam StateTaskServiceEvents._eval_service_task: " + str(description)
+    # moto's normalisation is kept: Detail as JSON text, the machine's and execution's ARNs appended to Resources.
+    assert requests == [{"Entries": [{"Source": "s", "DetailType": "d", "Detail": '{"a": 1}',
+                                      "Resources": ["r", machine, description["executionArn"]]}]}]
+    if status == "SUCCEEDED":
+        assert json.loads(description["output"]) == answer
+    else:
+        assert description["error"] == error
+        # A failed entry's cause is PutEvents' answer as JSON text; a refused request's, its message.
+        expected = json.dumps(answer, separators=(",", ":")) if error == moto_seams.FAILED_ENTRY else "too many"
+        assert description["cause"] == expected
+
+
+def test_events_put_events_seam_undo_restores_moto(undo_all):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
+        StateTaskServiceEvents,
+    )
+
+    before = StateTaskServiceEvents.__dict__["_eval_service_task"]
+    undo = moto_seams.install_events_put_events(lambda request: {})
+    assert StateTaskServiceEvents.__dict__["_eval_service_task"] is not before
+    undo()
+    assert StateTaskServiceEvents.__dict__["_eval_service_task"] is before
+
+
+# --- 21. CloudWatch datapoints on the clock -----------------------------------------------------------------------
+
+@mock_aws
+def test_metric_time_seam_stamps_datapoints_on_the_clock(undo_all):
+    from moto.cloudwatch import models as cloudwatch_models
+    from moto.core.utils import utcnow
+
+    undo = moto_seams.install_metric_time_on_clock(VirtualClock(start=START))
+    undo_all.append(undo)
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch.put_metric_data(Namespace="N", MetricData=[{"MetricName": "M", "Value": 2.0}])  # no Timestamp
+    [point] = cloudwatch.get_metric_statistics(
+        Namespace="N", MetricName="M", Period=60, Statistics=["Sum"],
+        StartTime=datetime.datetime.fromtimestamp(START, datetime.timezone.utc),
+        EndTime=datetime.datetime.fromtimestamp(START + 60, datetime.timezone.utc))["Datapoints"]
+    assert point["Sum"] == 2.0, "seam cloudwatch.models.utcnow: the datapoint is not on the clock"
+    undo()
+    assert cloudwatch_models.utcnow is utcnow
+
+
 # --- loud failures -----------------------------------------------------------------------------------------------
 
 MOVED = [
@@ -404,14 +492,37 @@ MOVED = [
      "BaseExecutionWorkerCommunication", lambda: moto_seams.install_execution_ended_hook(lambda e: None)),
     ("boto_client_for (Task clients)", "moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for",
      moto_seams.install_task_client_cache),
-    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+    ("StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "camel_to_snake_case",
-     moto_seams.install_sfn_integration_casing),
-    ("StateTaskServiceSfn._normalise_parameters/_normalise_response",
+     moto_seams.install_service_integration_casing),
+    ("StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response",
      "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
-     "StateTaskServiceAwsSdk", moto_seams.install_sfn_integration_casing),
-    ("StepFunctionResponse.get_execution_history", "moto.stepfunctions.responses", "StepFunctionResponse",
+     "StateTaskServiceAwsSdk", moto_seams.install_service_integration_casing),
+    ("ExecutionState._evaluate_with_timeout", "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+     "TMP_THREADS", lambda: moto_seams.install_task_timeout_on_clock(VirtualClock())),
+    ("EventManager.add_event", "moto.stepfunctions.parser.asl.eval.event.event_manager", "EventManager",
+     moto_seams.install_history_limit),
+    ("StepFunctionResponse.get_execution_history", "moto.stepfunctions.responses", "ActionResult",
      moto_seams.install_execution_history_paging),
+    ("StepFunctionsParserBackend._validate_definition", "moto.stepfunctions.parser.models", "InvalidDefinition",
+     moto_seams.install_definition_checks),
+    ("StepFunctionsParserBackend.start_execution", "moto.stepfunctions.exceptions", "ValidationException",
+     moto_seams.install_start_execution_checks),
+    ("StringJSONata.eval / SecondsJSONata._get_wait_seconds / TimeoutSecondsJSONata._eval_seconds",
+     "moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds", "SecondsJSONata",
+     moto_seams.install_query_evaluation_errors),
+    ("quotas.is_within_size_quota / StateTaskService._before_eval_execution",
+     "moto.stepfunctions.parser.asl.component.state.state", "is_within_size_quota", moto_seams.install_payload_limits),
+    ("ErrorEqualsDecl._eval_body", "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl",
+     "ErrorEqualsDecl", moto_seams.install_states_all_exclusions),
+    ("StateTaskServiceEvents._eval_service_task",
+     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+     "SfnFailedEntryCountException", lambda: moto_seams.install_events_put_events(lambda request: {})),
+    ("StateTaskServiceEvents._eval_service_task",
+     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+     "_FAILED_ENTRY_ERROR_NAME", lambda: moto_seams.install_events_put_events(lambda request: {})),
+    ("cloudwatch.models.utcnow (datapoint time)", "moto.cloudwatch.models", "utcnow",
+     lambda: moto_seams.install_metric_time_on_clock(RealClock())),
 ]
 
 

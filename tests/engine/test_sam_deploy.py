@@ -25,6 +25,10 @@ def test_fixture_template_deploys_and_runs(engine, stack):
     assert stack.parameters == {"PollSeconds": "5", "FixtureMode": "template-default"}  # caller over default
     assert "${" not in stack.definitions["PollStateMachine"]
     assert stack.function_arns["CreateJobFunction"] in stack.definitions["PollStateMachine"]
+    comment = json.loads(stack.definitions["PollStateMachine"])["Comment"]
+    assert comment.endswith(  # Fn::Sub (with a variable map) and Fn::Join, resolved against the created stack
+        f"Labels: local-stack/5/{stack.function_arns['CreateJobFunction']} template-default-5 "
+        f"5,{stack.function_arns['GetJobFunction']}")
 
     result = engine.run(stack.state_machines["PollStateMachine"], {"doneAfter": 3, "label": "via template"})
     assert result.status == "SUCCEEDED", (result.error, result.cause)

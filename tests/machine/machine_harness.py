@@ -77,6 +77,12 @@ class Harness:
         self.executions.append(result.execution_arn)
         return result
 
+    def run_named(self, execution_input: Any, name: str, timeout: float = 60.0) -> ExecutionResult:
+        """Start an execution of this name (as a caller that names its executions does); wait for the end."""
+        result = self.engine.run(self.machine, execution_input, name=name, timeout=timeout)
+        self.executions.append(result.execution_arn)
+        return result
+
     def run_console(self, connection_id: str, **overrides: Any) -> ExecutionResult:
         """The console's "Start execution" with events/console-input.json, pointed at this connection."""
         execution_input = json.loads((EVENTS / "console-input.json").read_text())

@@ -213,3 +213,69 @@ def test_a_create_answered_200_without_a_job_id_fails_at_once_as_malformed(h):
     assert h.posts() == 1
     assert h.polls() == [] and h.cancels() == [], "nothing else was sent"
     assert [c["reason"] for c in h.wait_for_cleanups(1)] == ["no-job"]
+
+
+# --- 6. time budgets: a slow Airbyte never turns into a cancelled healthy sync -----------------------------------
+
+def test_a_poll_that_answers_too_slowly_is_retried_and_the_healthy_sync_is_not_cancelled(h):
+    connection = h.connection(DONE)
+    before = h.set_function_environment("GetJobFunction", AIRBYTE_READ_TIMEOUT_SECONDS="0.5")
+    try:
+        h.emu.inject("getJob", Fault.delay(2.0, job_created=False), times=5)  # one invocation's worth
+        result = h.run({"connectionId": connection})
+    finally:
+        h.restore_function_environment("GetJobFunction", before)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert h.cancels() == [], "Airbyte was slow, not the sync: nothing cancelled"
+    assert len(result.retry_intervals) >= 1, "the step was retried after the handler gave up inside its timeout"
+    assert h.posts() == 1
+
+
+def test_a_create_whose_invocation_cannot_find_its_job_is_retried_and_finds_it(h):
+    connection = h.connection(DONE)
+    before = h.set_function_environment("CreateJobFunction", AIRBYTE_CREATE_READ_TIMEOUT_SECONDS="0.5")
+    try:
+        h.emu.inject("createJob", Fault.delay(2.0, job_created=True))  # the job exists; the answer comes too late
+        # Then the listings of that invocation fail too (Airbyte overloaded): it cannot tell whether it made a job.
+        h.emu.inject("listJobs", Fault.status(503), times=1 + 5 + 5 + 5)
+        result = h.run({"connectionId": connection})
+    finally:
+        h.restore_function_environment("CreateJobFunction", before)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    [job] = jobs_of(h, connection)
+    assert result.output["jobId"] == job.job_id and result.output["attached"] is False
+    assert h.posts() == 1, "the retried step looked for the job first and adopted it"
+
+
+def test_every_task_waits_a_little_longer_than_its_function(h):
+    definition = json.loads(h.stack.definitions["SyncStateMachine"])
+    timeouts = {}
+    for state in definition["States"].values():
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
+            function = state["Arguments"]["FunctionName"]
+            configured = h.engine.lambda_.get_function(FunctionName=function)["Configuration"]["Timeout"]
+            timeouts[function] = configured
+            assert configured < state["TimeoutSeconds"] <= configured + 30, (state, configured)
+    assert len(timeouts) == 3
+
+
+# --- 7. cleanup of executions that fail outside the workflow ------------------------------------------------------
+
+def test_an_execution_that_fails_outside_the_workflow_has_its_running_job_cancelled(h):
+    connection = h.connection(JobScript.polls("running"))
+    job_body = {"status": "running", "jobType": "sync", "connectionId": connection, "startTime": "2026-12-01T01:30Z",
+                "padding": "x" * 300_000}  # a result over Step Functions' 256 KiB: States.DataLimitExceeded
+
+    def oversized_answer(request):
+        job_body["jobId"] = request.job_id
+
+    h.emu.on_answer("getJob", oversized_answer)
+    h.emu.inject("getJob", Fault.status(200, body=job_body))
+    result = h.run({"connectionId": connection})
+
+    assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded"), "no Catch takes that error"
+    [job] = jobs_of(h, connection)
+    [cleanup] = h.wait_for_cleanups(1)
+    assert cleanup["outcome"] == "cancelled" and h.emu.cancelled_job_ids == [job.job_id]

@@ -128,3 +128,27 @@ def test_deadline_is_carried_across_continuations(continuing):
     assert len(executions) > 2, "the deadline (300 s of 10 s polls) spans several executions"
     total_waits = sum(sum(h.engine.wait(e["executionArn"]).waits) for e in executions)
     assert total_waits == 300, "the deadline counts from the first execution's start"
+
+
+def continuation_name(h, root_name: str) -> str:
+    """The name the machine gives the first continuation of an execution named `root_name` (its own expression)."""
+    definition = json.loads(h.stack.definitions["SyncStateMachine"])
+    name = definition["States"]["pollJob loop continue as new"]["Arguments"]["Name"]
+    variables = {"states": {"context": {"Execution": {"Name": root_name}}}, "resume": None, "steps": {},
+                 "loop_pollJob": {}, "loop_waitForActiveJob": {}, "loop_waitForActiveJob_to_triggerJob": {}}
+    return h.engine.jsonata.evaluate(name.removeprefix("{% ").removesuffix(" %}"), variables)
+
+
+def test_a_continuation_that_cannot_start_cancels_our_job_and_fails_continuation_failed(continuing):
+    h = continuing
+    squatter = h.connection(JobScript.polls("succeeded"))
+    taken = continuation_name(h, "sync-root-1")
+    h.engine.wait(h.engine.start_execution(h.machine, {"connectionId": squatter}, name=taken))  # the name is used
+
+    connection = h.connection(JobScript.polls("running"))
+    result = h.run_named({"connectionId": connection}, name="sync-root-1")
+
+    assert (result.status, result.error) == ("FAILED", "Arazzo.ContinuationFailed")
+    job = next(job for job in h.emu.jobs.values() if job.connection_id == connection)
+    assert h.emu.cancelled_job_ids == [job.job_id], "the job would run on with no execution watching it"
+    assert h.posts() == 2  # the squatter's sync and ours: never a second one for ours

@@ -72,11 +72,14 @@ def test_roles_services_assume_name_this_stack(translated):
     assert checked == {"SyncStateMachineRole", "ScheduleRole"}
 
 
-def test_wildcards_only_for_log_delivery(translated):
+def test_wildcards_only_for_log_delivery_tracing_and_metrics_of_our_namespace(translated):
     for name, role in _roles(translated).items():
         for s in policy_statements(role):
             assert "*" not in _actions(s), (name, s)
             if "*" in as_list(s.get("Resource")):
+                if _actions(s) == {"cloudwatch:PutMetricData"}:  # no resource-level permissions: a condition instead
+                    assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricsNamespace"}}}
+                    continue
                 assert _actions(s) <= LOG_DELIVERY, (name, s)
     # AWSLambdaRole would allow invoking every function in the account.
     for role in _roles(translated).values():

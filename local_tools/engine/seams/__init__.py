@@ -2,7 +2,9 @@
 
 moto 5.2.5 runs Amazon States Language faithfully, but a few of its internals must be replaced to run a state
 machine locally with real handlers: it ships no JSONata evaluator, it runs Lambda handlers in Docker, it waits in
-real time and it has no hook for "an execution ended". Each replacement is installed by one function that checks
+real time and it has no hook for "an execution ended"; and it enforces less than AWS does (timeouts on a virtual
+clock, the history and payload quotas, name and field rules: seams 11-18, listed with their tests in
+local_tools/engine/README.md). Each replacement is installed by one function that checks
 the internal is still where (and what) we expect, and returns an `undo` callable. tests/engine/test_moto_seams.py
 holds one test per seam: if a moto upgrade moves an internal, that test fails naming the seam and the pinned
 version, instead of the engine misbehaving somewhere downstream.
@@ -22,29 +24,49 @@ Seams (all process-global while installed: one LocalEngine at a time):
   8. Execution ended hook    BaseExecutionWorkerCommunication.terminated   -> callback(execution) after moto's own
   9. Task clients reused     boto_client_for in lambda_eval_utils / state_task_service_sfn -> one boto3 client per
                              (service, region) instead of a new one for every Task (performance only)
- 10. startExecution casing  StateTaskServiceSfn._normalise_parameters/_normalise_response -> the Arguments' AWS
-                             names (StateMachineArn, Input, Name) to boto's and boto's result back (ExecutionArn,
-                             Output, Status...): moto 5.2.5 ships these as no-ops, so continue-as-new never starts;
-                             the same for StateTaskServiceAwsSdk on the sfn service (aws-sdk:sfn:getExecutionHistory)
- 11. History paging         StepFunctionResponse.get_execution_history     -> honours reverseOrder, maxResults and
-                             nextToken (moto answers the whole history, oldest first)
- 12. Event patterns (read)  moto.events.models.EventPattern.load/matches_event -> which rules an event matches
+ 10. Integration casing      StateTaskServiceSfn / StateTaskServiceAwsSdk ._normalise_parameters/_normalise_response
+                             -> AWS's PascalCase Arguments to boto's names and boto's result back (moto: no-ops)
+ 11. Task TimeoutSeconds     ExecutionState._evaluate_with_timeout        -> States.Timeout on the engine clock
+ 12. History limit           EventManager.add_event (+ Environment.__init__) -> 25,000 events, then FAILED
+                             States.Runtime; one EvaluationFailed per failure
+ 13. History pages           StepFunctionResponse.get_execution_history   -> maxResults, nextToken, reverseOrder,
+                             includeExecutionData (moto ignores them)
+ 14. Definition checks       StepFunctionsParserBackend._validate_definition -> InvalidDefinition for state names
+                             over 80 characters and Wait Seconds over 99999999, with its error code
+ 15. StartExecution checks   StepFunctionsParserBackend.start_execution   -> name rules, 256 KiB input, UUID names
+ 16. Query evaluation        StringJSONata.eval, SecondsJSONata / Timeout- / HeartbeatSecondsJSONata -> JSONata
+                             errors and out-of-range integer fields are States.QueryEvaluationError
+ 17. Payload size            quotas.is_within_size_quota (3 modules), StateTaskService._before_eval_execution ->
+                             exactly 256 KiB passes; a Task input over it is States.DataLimitExceeded
+ 18. States.ALL              ErrorEqualsDecl._eval_body                   -> does not match States.Runtime or
+                             States.DataLimitExceeded
+ 19. Event patterns (read)  moto.events.models.EventPattern.load/matches_event -> which rules an event matches
                              (an accessor, nothing patched: the engine routes events itself, moto decides matches)
+ 20. events:putEvents       StateTaskServiceEvents._eval_service_task     -> the engine's EventBridge delivers the
+                             machine's events; EventBridge.FailedEntry with the response as its cause
+ 21. Datapoint time         moto.cloudwatch.models.utcnow                 -> clock.now() (a PutMetricData datapoint
+                             without a Timestamp is stamped on the engine clock)
 """
+from .api_checks import install_definition_checks, install_start_execution_checks
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (
+    install_metric_time_on_clock,
     install_program_timeout_on_clock,
     install_retry_on_clock,
     install_timestamps_on_clock,
     install_wait_on_clock,
 )
 from .event_patterns import event_pattern_matcher
+from .events_integration import FAILED_ENTRY, PutEventsRefused, install_events_put_events
 from .execution_end import install_execution_ended_hook
-from .execution_history import install_execution_history_paging
+from .history import install_execution_history_paging, install_history_limit
 from .jsonata import install_jsonata_evaluator
 from .lambda_invoke import install_lambda_invoker
-from .sfn_integration import install_sfn_integration_casing
+from .payload_and_errors import install_payload_limits, install_states_all_exclusions
+from .query_evaluation import install_query_evaluation_errors
+from .sfn_integration import install_service_integration_casing
 from .task_clients import install_task_client_cache
+from .task_timeout import install_task_timeout_on_clock
 
 __all__ = [
     "PINNED_MOTO_VERSION",
@@ -59,7 +81,18 @@ __all__ = [
     "install_timestamps_on_clock",
     "install_execution_ended_hook",
     "install_task_client_cache",
-    "install_sfn_integration_casing",
+    "install_service_integration_casing",
+    "install_task_timeout_on_clock",
+    "install_history_limit",
     "install_execution_history_paging",
+    "install_definition_checks",
+    "install_start_execution_checks",
+    "install_query_evaluation_errors",
+    "install_payload_limits",
+    "install_states_all_exclusions",
     "event_pattern_matcher",
+    "install_events_put_events",
+    "PutEventsRefused",
+    "FAILED_ENTRY",
+    "install_metric_time_on_clock",
 ]

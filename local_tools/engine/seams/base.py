@@ -52,13 +52,29 @@ def patch(owner: Any, name: str, replacement: Any) -> Undo:
     return undo
 
 
+def require_inherited(seam: str, owner: type, name: str) -> None:
+    """`owner` does not define `name` itself (it inherits it), so patch_new may give it one."""
+    if name in owner.__dict__:
+        raise SeamMoved(seam, f"{owner.__name__} now defines {name} itself")
+
+
+def patch_new(owner: type, name: str, replacement: Any) -> Undo:
+    """Give `owner` an attribute of its own that it now inherits (check require_inherited first); undo removes it."""
+    setattr(owner, name, replacement)
+
+    def undo() -> None:
+        if owner.__dict__.get(name) is replacement:
+            delattr(owner, name)
+
+    return undo
+
+
 def execution_arn_of(env: Any) -> str | None:
     """The execution ARN an evaluation environment (or a Map/Parallel frame of it) belongs to."""
     try:
         return env.states.context_object.context_object_data["Execution"]["Id"]
     except (AttributeError, KeyError, TypeError):
         return None
-
 
 
 def is_virtual(clock: Any) -> bool:

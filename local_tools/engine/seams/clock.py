@@ -1,4 +1,5 @@
-"""Seams 4-7: Wait, Retry, timestamps and the machine's TimeoutSeconds follow the engine clock."""
+"""Seams 4-7 and 21: Wait, Retry, timestamps, the machine's TimeoutSeconds and CloudWatch datapoints follow the
+engine clock."""
 from __future__ import annotations
 
 import datetime as _datetime
@@ -193,3 +194,29 @@ def install_timestamps_on_clock(clock: Any) -> Undo:
     return lambda: [undo() for undo in reversed(undos)]
 
 
+
+
+# --- 21. CloudWatch datapoints on the clock ----------------------------------------------------------------------
+
+def install_metric_time_on_clock(clock: Any) -> Undo:
+    """A PutMetricData datapoint without a Timestamp gets the engine clock's time, as AWS stamps it when it arrives.
+
+    moto's CloudWatch stamps it (and its alarm state changes) with `utcnow()`, real time; on a VirtualClock the
+    datapoint would then lie outside the execution's own time, and GetMetricStatistics over the execution's
+    window would miss it. moto.cloudwatch.models imports utcnow by name (naive UTC): that name is replaced.
+    """
+    seam = "cloudwatch.models.utcnow (datapoint time)"
+    from moto.cloudwatch import models as cloudwatch_models
+    from moto.core import utils as core_utils
+
+    original = require_attr(seam, cloudwatch_models, "utcnow")
+    if original is not require_attr(seam, core_utils, "utcnow"):
+        raise SeamMoved(seam, "moto.cloudwatch.models.utcnow is not moto.core.utils.utcnow")
+    datum_class = require_attr(seam, cloudwatch_models, "MetricDatumBase")
+    if "self.timestamp = timestamp or utcnow()" not in inspect.getsource(datum_class.__init__):
+        raise SeamMoved(seam, "MetricDatumBase.__init__ no longer stamps `timestamp or utcnow()`")
+
+    def utcnow() -> _datetime.datetime:
+        return _datetime.datetime.fromtimestamp(clock.now(), _datetime.timezone.utc).replace(tzinfo=None)
+
+    return patch(cloudwatch_models, "utcnow", utcnow)

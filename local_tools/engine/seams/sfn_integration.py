@@ -1,30 +1,28 @@
-"""Seam 10: the Step Functions integrations (startExecution, and the AWS SDK integration for the sfn service)
-speak AWS's casing, as on AWS."""
+"""Seam 10: the service integrations speak AWS's casing (startExecution and every `aws-sdk:<service>:<action>`)."""
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source
 
-# --- 10. startExecution casing -----------------------------------------------------------------------------------
+# --- 10. Integration casing --------------------------------------------------------------------------------------
 
-def install_sfn_integration_casing() -> Undo:
-    """The Step Functions integration (`arn:aws:states:::states:startExecution[.sync[:2]]`) speaks AWS's casing.
 
-    A Task writes `{"StateMachineArn", "Input", "Name"}` and reads `$states.result.Output`; boto3 wants
-    `stateMachineArn`/`input`/`name` and answers `executionArn`/`output`/`status`. moto 5.2.5 keeps the mapping
-    helpers (StateTaskService._to_boto_request/_from_boto_response, from LocalStack) but its
-    _normalise_parameters/_normalise_response are `pass`, so boto3 rejects the call (KeyError 'StateMachineArn',
-    reported as States.Runtime) and continue-as-new never starts. For this integration only, the two hooks map
-    names through the botocore operation model, as LocalStack does.
+def install_service_integration_casing() -> Undo:
+    """Arguments in the API's PascalCase member names go to boto under boto's names; results come back PascalCase.
 
-    The AWS SDK integration for the same service (`arn:aws:states:::aws-sdk:sfn:getExecutionHistory`, which a
-    continued execution uses to verify its parent) has the same gap: StateTaskServiceAwsSdk inherits the no-op
-    hooks, so `ExecutionArn` reaches boto3 unmapped. The same two hooks are installed there, for the sfn service
-    only (other aws-sdk services keep moto's behaviour).
+    `arn:aws:states:::states:startExecution[.sync[:2]]`: a Task writes `{"StateMachineArn", "Input", "Name"}` and
+    reads `$states.result.Output`. `arn:aws:states:::aws-sdk:sfn:getExecutionHistory`: a Task writes
+    `{"ExecutionArn", "ReverseOrder", "MaxResults", "IncludeExecutionData"}` and reads `Events[].Type`,
+    `Events[].TaskScheduledEventDetails.Parameters`. boto3 wants `stateMachineArn`/`executionArn`... and answers
+    `executionArn`/`events[].type`. moto 5.2.5 keeps the mapping helpers (StateTaskService._to_boto_request /
+    _from_boto_response, from LocalStack) but its _normalise_parameters/_normalise_response are `pass`, so boto3
+    rejects the call (a KeyError reported as States.Runtime) or the result keeps boto's names. For these two
+    integrations (StateTaskServiceSfn, StateTaskServiceAwsSdk) the hooks map names through the botocore
+    operation model, as LocalStack does.
     """
-    seam = "StateTaskServiceSfn._normalise_parameters/_normalise_response"
+    seam = "StateTaskServiceSfn/StateTaskServiceAwsSdk._normalise_parameters/_normalise_response"
     import botocore.session
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service as service_module,
@@ -38,6 +36,7 @@ def install_sfn_integration_casing() -> Undo:
 
     base_class = require_attr(seam, service_module, "StateTaskService")
     sfn_class = require_attr(seam, sfn_module, "StateTaskServiceSfn")
+    aws_sdk_class = require_attr(seam, aws_sdk_module, "StateTaskServiceAwsSdk")
     camel_to_snake_case = require_attr(seam, service_module, "camel_to_snake_case")
     for name in ("_to_boto_request", "_from_boto_response", "_get_boto_service_name", "_get_boto_service_action"):
         require_attr(seam, base_class, name)
@@ -45,18 +44,17 @@ def install_sfn_integration_casing() -> Undo:
     base_response = require_attr(seam, base_class, "_normalise_response")
     require_params(seam, base_parameters, ["self", "parameters", "boto_service_name", "service_action_name"])
     require_params(seam, base_response, ["self", "response", "boto_service_name", "service_action_name"])
-    own_parameters = require_attr(seam, sfn_class, "_normalise_parameters")
-    require_source(seam, own_parameters, ("super()._normalise_parameters(",))
-    if "_normalise_response" in sfn_class.__dict__:
-        raise SeamMoved(seam, "StateTaskServiceSfn now defines _normalise_response itself")
-    require_source(seam, require_attr(seam, sfn_module.StateTaskServiceSfn, "_build_sync2_resolver"),
-                    ('submission_output["ExecutionArn"]', 'service_action_name="describe_execution"'))
-    aws_sdk_class = require_attr(seam, aws_sdk_module, "StateTaskServiceAwsSdk")
-    for name in ("_normalise_parameters", "_normalise_response"):
-        if name in aws_sdk_class.__dict__:
-            raise SeamMoved(seam, f"StateTaskServiceAwsSdk now defines {name} itself")
-    require_source(seam, require_attr(seam, aws_sdk_class, "_eval_service_task"),
-                   ("getattr(api_client, api_action)(**normalised_parameters)",))
+    require_source(seam, base_class._eval_execution, (
+        "self._normalise_parameters(normalised_parameters)", "self._normalise_response(output_value)"))
+    own_sfn_parameters = require_attr(seam, sfn_class, "_normalise_parameters")
+    require_source(seam, own_sfn_parameters, ("super()._normalise_parameters(",))
+    for owner, name in ((sfn_class, "_normalise_response"), (aws_sdk_class, "_normalise_parameters"),
+                        (aws_sdk_class, "_normalise_response")):
+        require_inherited(seam, owner, name)
+    require_source(seam, require_attr(seam, sfn_class, "_build_sync2_resolver"),
+                   ('submission_output["ExecutionArn"]', 'service_action_name="describe_execution"'))
+    require_source(seam, aws_sdk_class._eval_service_task, (
+        "getattr(api_client, api_action)(**normalised_parameters)", 'response.pop("ResponseMetadata", None)'))
 
     service_models: dict[str, Any] = {}
     models_lock = threading.Lock()
@@ -73,46 +71,27 @@ def install_sfn_integration_casing() -> Undo:
                 return model.operation_model(name)
         return None
 
-    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                              service_action_name: str | None = None) -> None:
-        own_parameters(self, parameters, boto_service_name=boto_service_name,
-                       service_action_name=service_action_name)
+    def to_boto(self: Any, parameters: dict, boto_service_name: str | None = None,
+                service_action_name: str | None = None) -> None:
         operation = operation_model(self, boto_service_name, service_action_name)
         if operation is not None and operation.input_shape is not None:
             self._to_boto_request(parameters, operation.input_shape)
 
-    def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                            service_action_name: str | None = None) -> None:
+    def sfn_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                       service_action_name: str | None = None) -> None:
+        own_sfn_parameters(self, parameters, boto_service_name=boto_service_name,
+                           service_action_name=service_action_name)
+        to_boto(self, parameters, boto_service_name, service_action_name)
+
+    def from_boto(self: Any, response: Any, boto_service_name: str | None = None,
+                  service_action_name: str | None = None) -> None:
         operation = operation_model(self, boto_service_name, service_action_name)
         if operation is not None and operation.output_shape is not None:
             self._from_boto_response(response, operation.output_shape)
 
-    def _aws_sdk_normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                                      service_action_name: str | None = None) -> None:
-        if self.resource.api_name == "sfn":
-            operation = operation_model(self, boto_service_name, service_action_name)
-            if operation is not None and operation.input_shape is not None:
-                self._to_boto_request(parameters, operation.input_shape)
-
-    def _aws_sdk_normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                                    service_action_name: str | None = None) -> None:
-        if self.resource.api_name == "sfn":
-            _normalise_response(self, response, boto_service_name, service_action_name)
-
-    undo_parameters = patch(sfn_class, "_normalise_parameters", _normalise_parameters)
-    sfn_class._normalise_response = _normalise_response
-    aws_sdk_class._normalise_parameters = _aws_sdk_normalise_parameters
-    aws_sdk_class._normalise_response = _aws_sdk_normalise_response
-
-    def undo() -> None:
-        if sfn_class.__dict__.get("_normalise_response") is _normalise_response:
-            del sfn_class._normalise_response
-        for name, installed in (("_normalise_parameters", _aws_sdk_normalise_parameters),
-                                ("_normalise_response", _aws_sdk_normalise_response)):
-            if aws_sdk_class.__dict__.get(name) is installed:
-                delattr(aws_sdk_class, name)
-        undo_parameters()
-
-    return undo
-
-
+    # moto's classes inherit the no-op hooks: each gets its own
+    undos = [patch(sfn_class, "_normalise_parameters", sfn_parameters),
+             patch_new(sfn_class, "_normalise_response", from_boto),
+             patch_new(aws_sdk_class, "_normalise_parameters", to_boto),
+             patch_new(aws_sdk_class, "_normalise_response", from_boto)]
+    return lambda: [undo() for undo in reversed(undos)]
