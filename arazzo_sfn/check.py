@@ -305,7 +305,10 @@ class Checker:
         """State names are at most 80 characters, the compiler's suffixes included: lower the workflow and look."""
         from .lower import WorkflowLowering
 
-        names = WorkflowLowering(self.document, workflow).lower(str(self.document.path)).states.names()
+        try:
+            names = WorkflowLowering(self.document, workflow).lower(str(self.document.path)).states.names()
+        except (tr.UnsupportedExpression, js.UnsupportedName):
+            return  # a workflow it runs has a problem, reported where it is
         for name in names:
             if len(name) > MAX_STATE_NAME:
                 steps = sorted((s for s in workflow.steps if s.step_id in name), key=lambda s: -len(s.step_id))

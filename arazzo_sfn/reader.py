@@ -130,9 +130,12 @@ class Reader(ExtensionReader, ReferenceReader):
             )
             return
         document, problems = read(path, root, self.chain)
-        self.problems.extend(problems)
-        if document is not None:
-            self.arazzo_sources[name] = document
+        if document is None:  # unreadable: said where this document names it
+            for problem in problems:
+                self.problem(location + ("url",), str(problem))
+            return
+        self.problems.extend(problems)  # the other document's own problems, with its file and lines
+        self.arazzo_sources[name] = document
 
     # -- workflow -------------------------------------------------------------------------------------------------
     def read_workflow(self, raw: object, location: tuple) -> Workflow | None:
