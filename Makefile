@@ -59,6 +59,7 @@ test: install tools lint
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json
+	$(BIN)/arazzo-sfn compile arazzo/airbyte-sync-connections-workflow.yml -o statemachine/airbyte-sync-connections.asl.json
 
 check: install
 	$(BIN)/arazzo-sfn check

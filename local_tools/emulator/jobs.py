@@ -32,6 +32,12 @@ class EmulatedConnection:
     connection_id: str
     script: JobScript = DEFAULT_SCRIPT
     active: bool = True
+    # What listConnections shows (connections.py): a name, its workspace, the names of its tags, when it was made.
+    name: str = ""
+    workspace_id: str = ""
+    tags: tuple[str, ...] = ()
+    deleted: bool = False
+    created_at: int = 0
 
 
 @dataclass
