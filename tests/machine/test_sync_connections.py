@@ -3,7 +3,9 @@ connections, resolved by id, name or tag over listConnections' pages, each synce
 single-sync machine (startExecution.sync:2), at most maxConcurrency at once; one row per connection and totals;
 Airbyte.SomeSyncsFailed only after every sync ended.
 
-Every run: the real compiled definitions, the real handlers, the emulator over HTTP, virtual time."""
+Every run: the real compiled definitions, the real handlers, the emulator over HTTP, virtual time. After each test
+the `h` fixture checks that no value derived from the secret is in any handler log or in the history, output or
+cause of any execution (the many-sync's and every single sync it started)."""
 import json
 import uuid
 
@@ -58,6 +60,17 @@ def most_at_once(result) -> int:
     return most
 
 
+def most_jobs_at_once(h, ids) -> int:
+    """The most of these connections' Airbyte jobs running at one time, on the emulator's clock."""
+    moments = sorted((moment, step) for job in h.emu.jobs.values() if job.connection_id in ids
+                     for moment, step in ((job.created_at, 1), (job.ended_at, -1)))  # an end sorts first
+    running = most = 0
+    for _, step in moments:
+        running += step
+        most = max(most, running)
+    return most
+
+
 def test_twelve_connections_three_at_a_time_one_failure_fails_after_all_ended(h):
     ids = [named(h, f"load {index:02d}", FAILS if index == 4 else SUCCEEDS) for index in range(12)]
     result = run_many(h, {"connectionIds": ids, "maxConcurrency": 3})
@@ -67,6 +80,7 @@ def test_twelve_connections_three_at_a_time_one_failure_fails_after_all_ended(h)
         "message": "Not every sync succeeded; the results say how each ended.",
         "byFinalStatus": {"succeeded": 11, "failed": 1}, "byOutcome": {"SUCCEEDED": 12}}
     assert most_at_once(result) == 3
+    assert most_jobs_at_once(h, ids) == 3  # as Airbyte saw it
     # Each connection got exactly one POST, from its own child execution; every child ended before the verdict.
     posts = [request.body["connectionId"] for request in h.emu.requests_for("createJob")]
     assert sorted(posts) == sorted(ids)
