@@ -122,6 +122,11 @@ class EmulatedJob:
         return end, end
 
     @property
+    def finished_at(self) -> float | None:
+        """When the job ended (a timed job ends on its own, polled or not), or None while it runs."""
+        return self._times()[1]
+
+    @property
     def last_updated_at(self) -> float:
         """When the status last changed (the jobs table's updated_at): what updatedAt filters compare."""
         return self._times()[0]

@@ -63,7 +63,7 @@ def most_at_once(result) -> int:
 def most_jobs_at_once(h, ids) -> int:
     """The most of these connections' Airbyte jobs running at one time, on the emulator's clock."""
     moments = sorted((moment, step) for job in h.emu.jobs.values() if job.connection_id in ids
-                     for moment, step in ((job.created_at, 1), (job.ended_at, -1)))  # an end sorts first
+                     for moment, step in ((job.created_at, 1), (job.finished_at, -1)))  # an end sorts first
     running = most = 0
     for _, step in moments:
         running += step
