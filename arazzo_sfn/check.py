@@ -116,7 +116,7 @@ class Checker:
         check(found, workflow.outputs_line, None)
         main = {step.step_id for step in workflow.main_steps}
         for task in workflow.on_end:
-            found = expressions_in(task.arguments)
+            found = expressions_in(task.arguments) + (criterion_expressions(task.when) if task.when else [])
             check(found, task.line, None)
             for expression in found:
                 if (
@@ -363,6 +363,8 @@ class Checker:
         ended = val.end_scope(self.source_urls)
         for end_task in workflow.on_end:
             self.translates(end_task.line, None, val.asl_value, end_task.arguments, ended, True)
+            if end_task.when:
+                self.translates(end_task.when.line, None, val.criterion, end_task.when, ended)
 
     def check_for_each_expressions(self, step: Step, scope: Callable[..., tr.Scope]) -> None:
         """An x-forEach step: its list and concurrency read the step's scope, its parameters `$item` too, its

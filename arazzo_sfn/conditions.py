@@ -58,7 +58,7 @@ _TOKEN = re.compile(
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<runtime>\$(?:url|method|statusCode|request\.|response\.|inputs\.|outputs\.|steps\.|workflows\.
-                  |sourceDescriptions\.|components\.)[^\s()\[\],=!<>&|]*)
+                  |sourceDescriptions\.|components\.|end\.)[^\s()\[\],=!<>&|]*)
   | (?P<root>\$)
   | (?P<current>@)
   | (?P<name>[A-Za-z_][A-Za-z0-9_\-]*)

@@ -21,7 +21,7 @@ from . import asl
 from . import jsonata as js
 from . import translate as tr
 from . import values as val
-from .extensions import END_TASK_MAX_ATTEMPTS, END_TASK_PREFIX
+from .extensions import END_TASK_MAX_ATTEMPTS, END_TASK_PREFIX, END_TASK_WHEN_SUFFIX
 from .model import EndTask
 
 if TYPE_CHECKING:
@@ -130,15 +130,23 @@ class EndingLowering:
         )
         tasks = self.workflow.on_end
         names = [END_TASK_PREFIX + task.name for task in tasks] + ["Workflow ending"]
+        # A task with `when` is entered through its Choice, which skips it when the criterion does not hold.
+        entries = [
+            name + END_TASK_WHEN_SUFFIX if task.when else name for task, name in zip(tasks, names[:-1], strict=True)
+        ]
+        entries.append(names[-1])
         continued = js.op(
             "and", tr.is_type(EXECUTION_INPUT, "object"), js.call("exists", js.Field(EXECUTION_INPUT, "arazzoResume"))
         )
         self.states.put(
-            f"{ENDING} tasks", asl.Choice([asl.ChoiceRule(js.template(continued), "Workflow ending")], names[0])
+            f"{ENDING} tasks", asl.Choice([asl.ChoiceRule(js.template(continued), "Workflow ending")], entries[0])
         )
         scope = val.end_scope(self.source_urls)
         for index, task in enumerate(tasks):
-            self.states.put(names[index], self.end_task(task, scope, names[index + 1]))
+            if task.when:
+                holds = js.template(val.criterion(task.when, scope))
+                self.states.put(entries[index], asl.Choice([asl.ChoiceRule(holds, names[index])], entries[index + 1]))
+            self.states.put(names[index], self.end_task(task, scope, entries[index + 1]))
         self.states.put(
             "Workflow ending",
             asl.Choice(

@@ -59,11 +59,12 @@ def retry_events(workflow: Workflow, document: Document) -> int:
 
 
 def ending_events(workflow: Workflow) -> int:
-    """The x-onEnd ending sequence, which runs once: the recorded ending, Workflow end, the two Choices and each
-    task with every retry (ending.py)."""
+    """The x-onEnd ending sequence, which runs once: the recorded ending, Workflow end, the two Choices, each
+    task with every retry, and the Choice of each task with `when` (ending.py)."""
     if not workflow.on_end:
         return 0
-    return PASS + PASS + CHOICE + CHOICE + len(workflow.on_end) * (TASK + RETRY * END_TASK_MAX_ATTEMPTS)
+    tasks = len(workflow.on_end) * (TASK + RETRY * END_TASK_MAX_ATTEMPTS)
+    return PASS + PASS + CHOICE + CHOICE + tasks + CHOICE * sum(1 for task in workflow.on_end if task.when)
 
 
 def workflow_events(workflow: Workflow, document: Document) -> int | None:

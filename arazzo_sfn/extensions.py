@@ -34,7 +34,8 @@ LOOP_SECONDS_LIMITS = {
 END_TASK_PREFIX = "Workflow end: "
 END_TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]+( [A-Za-z0-9_\-]+)*$")
 END_TASK_RESOURCE = re.compile(r"^arn:aws:states:::[a-z0-9\-]+:[A-Za-z0-9.:_\-]+$")
-END_TASK_KEYS = ("name", "resource", "arguments", "timeoutSeconds")
+END_TASK_KEYS = ("name", "resource", "arguments", "timeoutSeconds", "when")
+END_TASK_WHEN_SUFFIX = "?"  # the Choice "Workflow end: <name>?" that runs the task only when its `when` holds
 END_TASK_TIMEOUT_SECONDS = 30
 END_TASK_MAX_ATTEMPTS = 2  # each x-onEnd Task's retries (States.ALL, short, full jitter): events.py counts them
 MAX_STATE_NAME = 80
@@ -55,6 +56,7 @@ LOOP_KEYS = {
     "deadlineSeconds": "deadline_seconds",
     "maxIterations": "max_iterations",
     "continueAsNewAfter": "continue_as_new_after",
+    "suggestedWaitSeconds": "suggested_wait_seconds",
 }
 
 
@@ -165,7 +167,7 @@ class ExtensionReader:
         return summary
 
     def read_on_end(self, raw: object, location: tuple) -> list[EndTask]:
-        """x-onEnd: [{name, resource, arguments, timeoutSeconds?}], Tasks run once when the workflow ends."""
+        """x-onEnd: [{name, resource, arguments, timeoutSeconds?, when?}], Tasks run once when the workflow ends."""
         if raw is None:
             return []
         if not isinstance(raw, list) or not raw:
@@ -190,11 +192,13 @@ class ExtensionReader:
                     where + ("name",),
                     f"x-onEnd name must be words of [A-Za-z0-9_-] (one space between), found {name!r}",
                 )
-            elif len(END_TASK_PREFIX + name) > MAX_STATE_NAME:
+            elif len(longest := END_TASK_PREFIX + name + (END_TASK_WHEN_SUFFIX if "when" in entry else "")) > (
+                MAX_STATE_NAME
+            ):
                 self.problem(
                     where + ("name",),
-                    f"x-onEnd name {name!r}: the state {END_TASK_PREFIX + name!r} would have "
-                    f"{len(END_TASK_PREFIX + name)} characters; Step Functions allows {MAX_STATE_NAME}",
+                    f"x-onEnd name {name!r}: the state {longest!r} would have {len(longest)} characters; "
+                    f"Step Functions allows {MAX_STATE_NAME}",
                 )
             elif name in {task.name for task in tasks}:
                 self.problem(where + ("name",), f"duplicate x-onEnd name {name!r}")
@@ -211,6 +215,12 @@ class ExtensionReader:
                     where + ("timeoutSeconds",),
                     f"x-onEnd timeoutSeconds must be an integer from 1 to {MAX_SECONDS}, found {timeout!r}",
                 )
+            when = None
+            if "when" in entry:
+                if isinstance(entry["when"], dict):
+                    when = self.read_criterion(entry["when"], where + ("when",))
+                else:
+                    self.problem(where + ("when",), "x-onEnd when is a criterion: {condition, context?, type?}")
             if len(self.problems) == found and isinstance(arguments, dict):
                 tasks.append(
                     EndTask(
@@ -219,6 +229,7 @@ class ExtensionReader:
                         self.read_object(arguments, where + ("arguments",)),
                         int(timeout),
                         self.line(where),
+                        when,
                     )
                 )
         return tasks

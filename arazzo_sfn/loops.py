@@ -162,7 +162,8 @@ class LoopLowering(ContinuationLowering):
 
     def loop_wait(self, loop: Loop, scope: tr.Scope) -> js.Node:
         """Seconds before the next iteration: initial x backoff^(n-1), at least elapsedFraction of the time spent
-        so far, at most maxWait, minus jitter, never past the deadline; at least one second."""
+        so far, at most maxWait, minus jitter (or suggestedWaitSeconds when it is a number, at least initialWait),
+        never past the deadline; at least one second."""
         p, s = loop.policy, js.Var(loop.variable)
         elapsed, w = js.Var("elapsed"), js.Var("w")
 
@@ -192,6 +193,20 @@ class LoopLowering(ContinuationLowering):
             js.Bind("w", js.call("min", js.Arr((w, n(p.max_wait_seconds))))),
             js.Bind("w", js.op("*", w, js.group(js.op("-", js.Lit(1), js.op("*", n(p.jitter), js.call("random")))))),
         ]
+        if p.suggested_wait_seconds is not None:
+            # A number from suggestedWaitSeconds is the wait (at least initialWaitSeconds); null: the formula's.
+            suggested = js.Var("s")
+            parts.append(js.Bind("s", n(p.suggested_wait_seconds)))
+            parts.append(
+                js.Bind(
+                    "w",
+                    js.If(
+                        tr.is_type(suggested, "number"),
+                        js.call("max", js.Arr((suggested, n(p.initial_wait_seconds)))),
+                        w,
+                    ),
+                )
+            )
         if p.deadline_seconds is not None:
             parts.append(
                 js.Bind("w", js.call("min", js.Arr((w, js.op("-", self.deadline(p.deadline_seconds, scope), elapsed)))))

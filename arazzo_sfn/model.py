@@ -63,6 +63,8 @@ class LoopPolicy:
     deadline_seconds: object = None
     max_iterations: object = None
     continue_as_new_after: int | None = None  # None: as many iterations as fit (events.py)
+    # An expression the step sets (e.g. a handler's nextPollSeconds): a number replaces the formula's wait.
+    suggested_wait_seconds: object = None
     on_limit: LoopLimit = field(default_factory=lambda: LoopLimit(None, "Arazzo.LoopLimitExceeded", {}))
 
     @classmethod
@@ -114,6 +116,7 @@ class EndTask:
     arguments: dict  # parsed value tree (literals, Expr, Template; $end.* allowed)
     timeout_seconds: int
     line: int | None
+    when: Criterion | None = None  # runs only when this holds (read like the arguments, $end included)
 
 
 @dataclass

@@ -5,6 +5,9 @@ from .client import (
     ACTIVE_JOB_TYPE_HEADER,
     ATTACHED_HEADER,
     CANCEL_OUTCOME_HEADER,
+    JOB_HISTORY_HEADER,
+    NEXT_POLL_HEADER,
+    POLL_PLAN_HEADER,
     RECOVERED_HEADER,
     AirbyteClient,
 )
@@ -24,7 +27,8 @@ from .errors import (
 from .transport import ApiResponse
 
 __all__ = [
-    "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "ATTACHED_HEADER", "CANCEL_OUTCOME_HEADER", "RECOVERED_HEADER",
+    "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "ATTACHED_HEADER", "CANCEL_OUTCOME_HEADER", "JOB_HISTORY_HEADER",
+    "NEXT_POLL_HEADER", "POLL_PLAN_HEADER", "RECOVERED_HEADER",
     "AirbyteClient", "ApiResponse", "ClientConfig", "AirbyteError", "AuthError", "CleanupFailed", "ConfigError",
     "Conflict", "InvalidRequest", "JobUnreadable", "MalformedResponse", "Unavailable", "Unprocessable",
 ]

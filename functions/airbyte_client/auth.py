@@ -6,19 +6,19 @@ The secret (JSON) takes one of four shapes:
   {"username", "password"}        basic auth (legacy self-managed)
   {}                              no auth (self-managed with auth off)
 
-Every value is registered with ``redaction`` as soon as it is read, so it can never be printed. Powertools
-Parameters (and so boto3) are imported only when a secret is actually fetched: most of a handler's cold start is
-imports.
+Every value is registered with ``redaction`` as soon as it is read, so it can never be printed. The secret's
+text comes from secrets.py, which avoids importing boto3 where it can: most of a handler's cold start is imports.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 
 from . import redaction, retry
-from .errors import ConfigError, Unavailable
+from .errors import ConfigError
 from .validation import header_safe_credential
 
 SECRET_SHAPES = {
@@ -27,9 +27,6 @@ SECRET_SHAPES = {
     "basic": ("username", "password"),
     "none": (),
 }
-PERMANENT_SECRET_ERRORS = (
-    "ResourceNotFound", "AccessDenied", "InvalidParameter", "InvalidRequest", "DecryptionFailure", "ValidationException",
-)
 TOKEN_REFRESH_MARGIN_SECONDS = 60
 # Old servers answer without expires_in; their tokens lived 180 s.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 180
@@ -84,19 +81,14 @@ def parse_secret(secret) -> Credentials:
 
 
 def fetch_secret(secret_arn: str, max_age: int, force: bool = False) -> Credentials:
-    """The secret, from Powertools' cache unless ``force`` (after Airbyte refused the cached credentials)."""
-    from aws_lambda_powertools.utilities import parameters  # lazy: pulls in boto3
+    """The secret, from the cache unless ``force`` (after Airbyte refused the cached credentials); secrets.py reads
+    it (the Lambda extension, a direct signed call, or boto3)."""
+    from .secrets import secret_text
 
     try:
-        secret = parameters.get_secret(secret_arn, transform="json", max_age=max_age, force_fetch=force)
-    except parameters.exceptions.TransformParameterError:
+        secret = json.loads(secret_text(secret_arn, max_age, force=force))
+    except ValueError:
         raise ConfigError("The Airbyte secret is not valid JSON") from None
-    except parameters.exceptions.GetParameterError as exc:
-        # botocore's message names the error code and the ARN, never the secret's value.
-        reason = str(exc)
-        if any(code in reason for code in PERMANENT_SECRET_ERRORS):
-            raise ConfigError(f"Cannot read the Airbyte secret: {reason}") from None
-        raise Unavailable(f"Cannot read the Airbyte secret (transient): {reason}") from None
     return parse_secret(secret)
 
 

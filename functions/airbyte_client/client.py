@@ -23,6 +23,10 @@ RECOVERED_HEADER = "x-airbyte-sync-recovered"          # true: the job an earlie
 ACTIVE_JOB_ID_HEADER = "x-airbyte-sync-active-job-id"  # a job of another type runs: wait for it, then trigger
 ACTIVE_JOB_TYPE_HEADER = "x-airbyte-sync-active-job-type"
 CANCEL_OUTCOME_HEADER = "x-airbyte-sync-cancel-outcome"
+# The predictive polling policy (polling.py): createJob's summary of the connection's recent jobs, and getJob's plan.
+JOB_HISTORY_HEADER = "x-airbyte-sync-job-history"
+NEXT_POLL_HEADER = "x-airbyte-sync-next-poll-seconds"
+POLL_PLAN_HEADER = "x-airbyte-sync-poll-plan"
 
 CANCELLED, ALREADY_ENDED, NOT_OURS, UNREADABLE = "cancelled", "alreadyEnded", "notOurs", "unreadable"
 
@@ -129,4 +133,5 @@ def _outcome(outcome: str, response: ApiResponse | None) -> ApiResponse:
 
 
 __all__ = ["AirbyteClient", "ApiResponse", "ClientConfig", "InvalidRequest", "ATTACHED_HEADER", "RECOVERED_HEADER",
-           "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "CANCEL_OUTCOME_HEADER"]
+           "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "CANCEL_OUTCOME_HEADER", "JOB_HISTORY_HEADER",
+           "NEXT_POLL_HEADER", "POLL_PLAN_HEADER"]

@@ -30,6 +30,7 @@ from .jobs import (
     problem_kind,
     problem_message,
 )
+from .polling import job_history
 from .transport import ApiResponse, TransientFault
 
 if TYPE_CHECKING:
@@ -41,6 +42,20 @@ LOOKUP_RESERVE_SECONDS = 15.0
 
 def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
                     look_for_job_since: float | None = None) -> ApiResponse:
+    """The job (see the module docstring), with what the connection's recent jobs of the type took
+    (JOB_HISTORY_HEADER, from the listing made anyway: no extra request) for the predictive polling policy."""
+    from .client import JOB_HISTORY_HEADER
+
+    listings: list[list[dict]] = []
+    response = _trigger(client, connection_id, job_type, look_for_job_since, listings)
+    history = job_history(listings[-1], job_type) if listings else None
+    if history is not None:
+        response.headers[JOB_HISTORY_HEADER] = history.to_json()
+    return response
+
+
+def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_job_since: float | None,
+             listings: list[list[dict]]) -> ApiResponse:
     from .client import ACTIVE_JOB_ID_HEADER, ACTIVE_JOB_TYPE_HEADER, ATTACHED_HEADER, RECOVERED_HEADER
 
     config, log = client.config, client.log
@@ -76,12 +91,17 @@ def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
 
     listed: list[dict] = []
 
+    def list_jobs() -> list[dict]:
+        jobs = client.list_jobs(connection_id, budget=budget)
+        listings.append(jobs)
+        return jobs
+
     def created_since(since: float, window_seconds: float = 0.0) -> dict | None:
         """Our job, created at or after ``since``; looked for again (backing off) until ``window_seconds``."""
         nonlocal listed
         waited, wait = 0.0, 2.0
         while True:
-            listed = client.list_jobs(connection_id, budget=budget)
+            listed = list_jobs()
             found = newest_created_since(listed, job_type, since)
             if found is not None or waited + wait > window_seconds or not budget.allows(wait + 5):
                 return found
@@ -96,7 +116,7 @@ def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
             log.info("Adopting the job an earlier attempt created", extra={"job_id": job_id_of(earlier)})
             return adopted(earlier, attached=False, recovered=True)
     else:
-        listed = client.list_jobs(connection_id, budget=budget)
+        listed = list_jobs()
 
     # 2. What runs on the connection now (the listing just made).
     decided = decide_on(listed)
@@ -122,7 +142,7 @@ def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
             outcome_unknown = outcome_unknown or fault.maybe_done
             raise
         if is_sync_already_running(response.status_code, response.body):
-            decided = decide_on(client.list_jobs(connection_id, budget=budget))
+            decided = decide_on(list_jobs())
             if decided is None:
                 # It ended between Airbyte's answer and our listing; nothing was created: a new POST is safe.
                 raise TransientFault("createJob: HTTP 409 try-again-later but no job runs any more")

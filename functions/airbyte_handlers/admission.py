@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DOCUMENTED_FIELDS = ("connectionId", "jobType", "deadlineSeconds", "pollInitialSeconds", "pollElapsedFraction",
-                     "pollMaxSeconds", "failOnUnsuccessfulSync")
+                     "pollMaxSeconds", "pollPolicy", "failOnUnsuccessfulSync")
 SYNC_REQUESTED = ("airbyte-sync", "Airbyte Sync Requested")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 MAX_NAME_LENGTH = 80

@@ -44,6 +44,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+import boto3
+
 from local_tools.engine.seams import event_pattern_matcher
 
 if TYPE_CHECKING:
@@ -353,10 +355,23 @@ class EventRouter:
         elif ":lambda:" in arn and ":function:" in arn:
             threading.Thread(target=self._invoke_async, args=(delivery,), daemon=True,
                              name=f"event-{delivery.event_id[:8]}").start()
+        elif arn.startswith("arn:aws:sqs:"):
+            self._send_to_queue(delivery)
         else:
             delivery.error = f"target type not supported by the local engine: {arn}"
             delivery.done.set()
         return delivery
+
+    def _send_to_queue(self, delivery: Delivery) -> None:
+        """An SQS target: the event (or the target's input) is the message body, as EventBridge sends it."""
+        _, _, _, region, account, name = delivery.target_arn.split(":", 5)
+        try:
+            sqs = boto3.client("sqs", region_name=region)
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=delivery.input)
+        except Exception as error:  # EventBridge records a failed delivery; PutEvents still succeeded
+            delivery.error = f"{type(error).__name__}: {error}"
+        delivery.done.set()
 
     def _invoke_async(self, delivery: Delivery) -> None:
         try:

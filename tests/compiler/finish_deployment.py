@@ -35,12 +35,15 @@ class Finish:
         self.machine = ""
         self.machine = self.deploy("finish", bus)
 
-    def deploy(self, name: str, bus: str) -> str:
-        """The finish workflow as a state machine whose events go to `bus` (the functions are created once)."""
-        return self.deploy_workflow("finish.arazzo.yml", "finish", name, {"PetEventBusName": bus})
+    def deploy(self, name: str, bus: str, source: str = "pets") -> str:
+        """The finish workflow as a state machine whose events go to `bus` with `source` (the functions are created
+        once)."""
+        return self.deploy_workflow("finish.arazzo.yml", "finish", name, {"PetEventBusName": bus}, source)
 
-    def deploy_workflow(self, document_name: str, workflow_id: str, name: str, substitutions: dict) -> str:
-        """A workflow of a fixture document as a state machine calling the pets functions (created once)."""
+    def deploy_workflow(self, document_name: str, workflow_id: str, name: str, substitutions: dict,
+                        source: str = "pets") -> str:
+        """A workflow of a fixture document as a state machine calling the pets functions (created once); the
+        x-onEnd announcement (when it has one) puts its event with `source`."""
         document, problems = validate(FIXTURES / document_name)
         assert problems == [], [str(p) for p in problems]
         substitutions, functions = dict(substitutions), {}
@@ -50,8 +53,11 @@ class Finish:
         else:
             functions = {key: FunctionSpec(FUNCTIONS, "compiler_fixture_handlers.pets.handler")
                          for key in FUNCTION_KEYS}
-        return self.engine.create_state_machine(lower(document, workflow_id, document_name).to_dict(), name=name,
-                                                substitutions=substitutions, functions=functions)
+        definition = lower(document, workflow_id, document_name).to_dict()
+        if "Workflow end: announce" in definition["States"]:
+            definition["States"]["Workflow end: announce"]["Arguments"]["Entries"][0]["Source"] = source
+        return self.engine.create_state_machine(definition, name=name, substitutions=substitutions,
+                                                functions=functions)
 
     def events(self) -> list[dict]:
         """The events the rule delivered since the last call (each started one receiver execution), oldest first."""

@@ -200,13 +200,13 @@ def test_a_forged_continuation_runs_no_end_task(pets, finish):
 
 def test_an_end_task_that_fails_does_not_change_the_ending(pets, finish):
     pets.SCRIPT.update({"createPet": [{"body": {"id": 2}}], "getPet": [{"body": {"state": "sick"}}]})
-    # An empty bus name: PutEvents refuses the entry (FailedEntryCount 1), the Task fails EventBridge.FailedEntry.
-    machine = finish.deploy("finish-without-its-bus", "")
+    # EventBridge refuses an aws.* source from anyone but AWS: every attempt fails EventBridge.FailedEntry.
+    machine = finish.deploy("finish-refused-source", "pets", source="aws.pets")
     result = finish.engine.run(machine, {"name": "Lou"}, name="lou")
     assert (result.status, result.error, json.loads(result.cause)) == ("FAILED", "Pets.Sick", {"petId": 2})
     failed = [e for e in result.events if e["type"] == "TaskFailed"
               and e["taskFailedEventDetails"]["error"] == "EventBridge.FailedEntry"]
     # The announcement was tried three times (two retries), then the metrics were still put.
-    assert len(failed) == 3, failed
+    assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["EventBridge.FailedEntry"] * 3, failed
     assert finish.events() == []
     assert finish.ended_count("Lou", "Pets.Sick") == 1

@@ -248,7 +248,10 @@ def test_seed_steps_criteria_and_outputs_are_kept_as_the_user_wrote_them():
         "connectionId": "$inputs.connectionId", "jobType": "$inputs.jobType"}}
     for seed_step in ("triggerJob", "pollJob"):
         assert steps[seed_step]["successCriteria"] == [{"condition": "$statusCode == 200"}]
-    assert poll["parameters"] == [{"name": "jobId", "in": "path", "value": "$steps.triggerJob.outputs.jobId"}]
+    # Besides the seed's parameter, only instructions to the handler (X-Airbyte-Sync-* headers, never sent to Airbyte).
+    seed_parameters = [p for p in poll["parameters"] if not p["name"].startswith("X-Airbyte-Sync-")]
+    assert seed_parameters == [{"name": "jobId", "in": "path", "value": "$steps.triggerJob.outputs.jobId"}]
+    assert all(p["in"] == "header" for p in poll["parameters"] if p not in seed_parameters)
     assert ours["outputs"] == {"jobId": "$steps.triggerJob.outputs.jobId",
                                "finalStatus": "$steps.pollJob.outputs.status",
                                "rowsSynced": "$steps.pollJob.outputs.rowsSynced"}

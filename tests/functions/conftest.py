@@ -59,10 +59,14 @@ def aws():
     from aws_lambda_powertools.utilities import parameters
     from moto import mock_aws
 
+    from airbyte_client import secrets
+
     parameters.clear_caches()
+    secrets.forget()
     with mock_aws():
         yield
     parameters.clear_caches()
+    secrets.forget()
 
 
 @pytest.fixture

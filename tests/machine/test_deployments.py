@@ -2,6 +2,8 @@
 template parameters as defaults, and a base URL the functions must refuse. Each test deploys its own stack."""
 import json
 
+import boto3
+
 from local_tools.emulator import JobScript
 from machine_harness import SENTINEL
 
@@ -81,3 +83,46 @@ def test_template_parameters_are_the_defaults_an_execution_may_override(fresh):
     assert (result.status, result.error) == ("FAILED", "Airbyte.SyncTimedOut")
     assert sum(result.waits) == 3600 and set(result.waits) == {30}, "PollElapsedFraction 0: fixed interval"
     assert json.loads(result.cause)["limit"] == "deadline passed"
+
+
+def test_monitoring_resources_and_the_completion_bus_follow_their_parameters(fresh):
+    h = fresh(parameters={"AlarmEmail": "data-team@example.com", "CreateDashboard": "true",
+                          "CompletionEventBusName": "data-platform", "MetricsNamespace": "Team/AirbyteSync"})
+    # moto's CloudFormation evaluated the template's conditions: the topic, its subscription and the dashboard.
+    # (It creates no AWS::CloudWatch::Alarm; tests/template/test_template_monitoring.py checks their conditions.)
+    sns = boto3.client("sns", region_name=h.engine.region)
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert h.stack.outputs["AlarmTopicArn"] == topic
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "data-team@example.com")
+    [dashboard] = h.engine.cloudwatch.list_dashboards()["DashboardEntries"]
+    assert dashboard["DashboardName"] == h.stack.outputs["DashboardName"]
+    body = json.loads(h.engine.cloudwatch.get_dashboard(DashboardName=dashboard["DashboardName"])["DashboardBody"])
+    assert "Team/AirbyteSync" in json.dumps(body) and h.machine in json.dumps(body)
+
+    # The user's bus, with a rule that copies the completion events to a queue.
+    sqs = boto3.client("sqs", region_name=h.engine.region)
+    queue = sqs.create_queue(QueueName="completed-syncs")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    h.engine.events.create_event_bus(Name="data-platform")
+    h.engine.events.put_rule(Name="completed", EventBusName="data-platform", EventPattern=json.dumps(
+        {"source": ["airbyte-sync"], "detail-type": ["Airbyte Sync Completed"]}))
+    h.engine.events.put_targets(Rule="completed", EventBusName="data-platform", Targets=[{"Id": "q", "Arn": queue_arn}])
+    result = h.run_console(h.connection(DONE))
+    assert_synced_once(h, result)
+    [delivery] = [d for d in h.engine.deliveries if d.rule == "completed"]
+    assert delivery.wait(30)  # EventBridge delivers asynchronously
+    [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"]) == h.engine.machine_events.put_by(result.execution_arn)[0]
+    assert json.loads(message["Body"])["detail"]["finalStatus"] == "succeeded"
+    metrics = h.engine.cloudwatch.list_metrics(Namespace="Team/AirbyteSync")["Metrics"]
+    assert {metric["MetricName"] for metric in metrics} == {"Syncs", "DurationSeconds", "Polls", "RowsSynced",
+                                                           "BytesSynced"}
+    assert h.engine.cloudwatch.list_metrics(Namespace="AirbyteSync")["Metrics"] == []
+
+
+def test_without_monitoring_parameters_there_is_no_topic_and_no_dashboard(fresh):
+    h = fresh()
+    assert "AlarmTopicArn" not in h.stack.outputs and "DashboardName" not in h.stack.outputs
+    assert h.engine.cloudwatch.list_dashboards()["DashboardEntries"] == []
+    assert boto3.client("sns", region_name=h.engine.region).list_topics()["Topics"] == []

@@ -265,12 +265,15 @@ def fresh_secret_harness(h):
 
 
 def _drop_cached_secret():
-    # Powertools caches the secret for AIRBYTE_SECRET_MAX_AGE_SECONDS (a warm function would keep the old one).
+    # The functions cache the secret for AIRBYTE_SECRET_MAX_AGE_SECONDS (a warm function would keep the old one).
     import sys
 
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None and hasattr(parameters, "clear_caches"):
         parameters.clear_caches()
+    secrets = sys.modules.get("airbyte_client.secrets")
+    if secrets is not None:
+        secrets.forget()
 
 
 # --- 6. the job disappears --------------------------------------------------------------------------------------

@@ -93,6 +93,10 @@ def test_cfn_lint_e3601(path):
     assert not problems, "\n".join(f"{m.rule.id} {m.message} at {m.path}" for m in problems)
 
 
+def statements_of(role: dict) -> list[dict]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
 def _role_of(path, translated) -> dict:
     """The translated role of the (one) state machine whose DefinitionUri is this file."""
     [machine] = _machines_using(path)
@@ -137,12 +141,14 @@ def test_definition_needs_only_what_the_role_grants(path, translated):
             assert reading and all(s["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
                                    for s in reading), f"{name}: may read only this machine's executions"
         elif resource == "arn:aws:states:::events:putEvents":
-            putting = [s for s in statements if "events:PutEvents" in as_list(s["Action"])]
-            assert [s["Resource"]["Fn::Sub"] for s in putting] == [
-                "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${CompletionEventBusName}"], name
+            # The completion event: on the bus the deployment names, and no other.
+            [statement] = [s for s in statements if "events:PutEvents" in as_list(s["Action"])]
+            assert statement["Resource"]["Fn::Sub"].endswith(":event-bus/${CompletionEventBusName}"), name
+            buses = {entry.get("EventBusName") for entry in state["Arguments"]["Entries"]}
+            assert buses == {"${CompletionEventBusName}"}, f"{name}: puts on {buses}"
         elif resource == "arn:aws:states:::aws-sdk:cloudwatch:putMetricData":
-            metrics = [s for s in statements if "cloudwatch:PutMetricData" in as_list(s["Action"])]
-            assert metrics and all(s["Condition"] == {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricsNamespace"}}}
-                                   for s in metrics), name
+            [statement] = [s for s in statements if "cloudwatch:PutMetricData" in as_list(s["Action"])]
+            assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricsNamespace"}}}
+            assert state["Arguments"]["Namespace"] == "${MetricsNamespace}", f"{name}: another namespace"
         else:
             pytest.fail(f"{name}: integration {resource} has no permission in template.yaml")

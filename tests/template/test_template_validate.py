@@ -65,6 +65,8 @@ def test_parameter_ranges_match_the_workflow_inputs(template):
             assert str(param["Default"]).lower() == str(prop["default"]).lower(), name
         if prop["type"] == "boolean":
             assert param["AllowedValues"] == ["true", "false"], name
+        elif "enum" in prop:
+            assert param["AllowedValues"] == prop["enum"], name
         elif "minimum" in prop:
             assert (param["MinValue"], param["MaxValue"]) == (prop["minimum"], prop["maximum"]), name
     # The deployment's bound on deadlines allows at most what the workflow's own schema allows.
@@ -80,6 +82,12 @@ def test_functions(template):
     assert env["AIRBYTE_SECRET_ARN"] == {"Ref": "AirbyteSecretArn"}
     assert env["POWERTOOLS_SERVICE_NAME"] == "airbyte-sync"
     assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    # The secrets extension only with its layer: the flag and the layer come from the same parameter.
+    assert env["AIRBYTE_SECRETS_EXTENSION"] == {"Fn::If": ["HasSecretsExtension", "true", "false"]}
+    assert glob["Layers"] == {"Fn::If": ["HasSecretsExtension", [{"Ref": "SecretsExtensionLayerArn"}],
+                                         {"Ref": "AWS::NoValue"}]}
+    assert template["Conditions"]["HasSecretsExtension"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SecretsExtensionLayerArn"}, ""]}]}
     expected = {
         "CreateJobFunction": ("airbyte_handlers.create_job.handler", 180),
         "GetJobFunction": ("airbyte_handlers.get_job.handler", 60),
@@ -110,7 +118,7 @@ def test_state_machine(template):
     subs = machine["DefinitionSubstitutions"]
     for fn in ("CreateJob", "GetJob", "CancelJob"):
         assert subs[f"{fn}FunctionArn"] == {"Fn::GetAtt": [f"{fn}Function", "Arn"]}
-    for param in ("DeadlineSeconds", "PollInitialSeconds", "PollElapsedFraction", "PollMaxSeconds",
+    for param in ("DeadlineSeconds", "PollInitialSeconds", "PollElapsedFraction", "PollMaxSeconds", "PollPolicy",
                   "FailOnUnsuccessfulSync", "MaxDeadlineSeconds", "MinPollSeconds"):
         assert subs[param] == {"Ref": param}
     assert machine["Role"] == {"Fn::GetAtt": ["SyncStateMachineRole", "Arn"]}
