@@ -121,8 +121,9 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_corpus(args: argparse.Namespace) -> int:
-    """One line per workflow: compiled, or why not; then the totals."""
-    compiled = failed = 0
+    """One line per workflow: compiled, or why not; then the totals. `validate` runs exactly the checks `compile`
+    runs, so a workflow that passes them and still fails to compile is a disagreement: counted, and exit 2."""
+    compiled = failed = disagreements = 0
     for path in sorted(Path(args.directory).rglob("*")):
         if path.suffix not in (".yml", ".yaml", ".json") or not path.is_file() or not _is_arazzo(path):
             continue
@@ -148,9 +149,13 @@ def command_corpus(args: argparse.Namespace) -> int:
                 print(f"COMPILED  {path} {workflow.workflow_id}")
             except CompileError as error:
                 failed += 1
-                print(f"ERROR     {path} {workflow.workflow_id}: {error}")
-    print(f"{compiled} compiled, {failed} not compiled, {compiled + failed} workflows")
-    return 1 if failed else 0
+                disagreements += 1
+                print(f"DISAGREE  {path} {workflow.workflow_id}: validate accepted it, compile refused: {error}")
+    print(
+        f"{compiled} compiled, {failed} not compiled, {compiled + failed} workflows, "
+        f"{disagreements} validate/compile disagreements"
+    )
+    return 2 if disagreements else 1 if failed else 0
 
 
 def mermaid(definition: dict) -> str:

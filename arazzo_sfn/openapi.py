@@ -70,8 +70,9 @@ def resolve_source(arazzo_path: Path, url: str, root: Path | None = None) -> Pat
 
     Nothing is fetched and no path outside `root` is followed (a document is untrusted input): absolute paths,
     `file:` URLs and `..` past the root are refused. A remote URL (http, https) stands for a file of the same
-    name beside the Arazzo document. The path is checked as written (symbolic links inside the root are the
-    folder owner's choice); the file it names must be a regular file, which load() checks."""
+    name beside the Arazzo document. The path is checked as written and once more with its symbolic links
+    resolved (a link inside the root must not lead out of it); the file it names must be a regular file, which
+    load() checks."""
     root = Path(os.path.abspath(root)) if root is not None else source_root(arazzo_path)
     parsed = urlparse(url)
     if parsed.scheme in ("http", "https"):
@@ -105,6 +106,14 @@ def resolve_source(arazzo_path: Path, url: str, root: Path | None = None) -> Pat
             f"source description {url!r} is outside {root} (source "
             "descriptions must lie in the document's project: its folder's "
             "parent, or --source-root)",
+        )
+    real_root, real = Path(os.path.realpath(root)), Path(os.path.realpath(candidate))
+    if real != real_root and real_root not in real.parents:
+        raise DocumentError(
+            arazzo_path,
+            None,
+            f"source description {url!r} leads outside {root} through a symbolic link; links are followed only "
+            "within the document's project",
         )
     return candidate
 

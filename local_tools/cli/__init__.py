@@ -1,1 +1,1 @@
-"""The `airbyte-sync` command (demo, run): the product run locally from a clone."""
+"""The `airbyte-sync` command (demo, run, put-events): the product run locally from a clone."""

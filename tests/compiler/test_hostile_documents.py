@@ -55,6 +55,7 @@ CASES = {
     "source /dev/zero": (workflow_with_source("/dev/zero"), "absolute paths are not followed"),
     "source is a FIFO": (workflow_with_source("./pipe.yml"), "not a regular file"),
     "source is a directory": (workflow_with_source("./folder"), "not a regular file"),
+    "source is a link out": (workflow_with_source("./passwd.yml"), "leads outside"),
 }
 
 
@@ -64,6 +65,7 @@ def make_case(folder: Path, name: str) -> Path:
     os.mkfifo(project / "arazzo" / "pipe.yml")
     (project / "arazzo" / "folder").mkdir()
     (project / "arazzo" / "api.yml").write_text(OPENAPI)
+    (project / "arazzo" / "passwd.yml").symlink_to("/etc/passwd")  # a link inside the project that leads out
     content, _ = CASES[name]
     path = project / "arazzo" / "hostile.arazzo.yml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())

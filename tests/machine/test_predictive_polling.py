@@ -20,7 +20,7 @@ def with_history(h, durations: list[int], script: JobScript) -> str:
 def poll_plans(h, result) -> list[dict]:
     plans = []
     for event in h.engine.history(result.execution_arn):
-        if event["type"] == "TaskSucceeded":
+        if event["type"] == "TaskSucceeded" and event["taskSucceededEventDetails"]["resourceType"] == "lambda":
             payload = json.loads(event["taskSucceededEventDetails"]["output"])["Payload"]
             plan = payload["headers"].get("x-airbyte-sync-poll-plan")
             if plan is not None:
@@ -49,7 +49,7 @@ def test_a_predictive_execution_polls_sparsely_then_densely_and_sees_the_end_soo
     assert all(plan["basis"] in ("progress", "duration", None) for plan in plans)
     history = result.events  # the createJob result carries the summary the prediction used
     created = next(json.loads(e["taskSucceededEventDetails"]["output"])["Payload"] for e in history
-                   if e["type"] == "TaskSucceeded")
+                   if e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resourceType"] == "lambda")
     assert created["headers"]["x-airbyte-sync-job-history"]["samples"] == 10
 
 

@@ -3,6 +3,7 @@ Airbyte's server does (docs/airbyte-behaviour.md), one test per case of the issu
 createJob POSTs, which jobs got a DELETE, the error name and cause, the output.
 """
 import json
+import sys
 
 import pytest
 
@@ -167,11 +168,14 @@ def restore_secret(h):
 
 
 def test_a_rotated_secret_is_read_again_when_the_token_endpoint_refuses_the_cached_one(h, restore_secret):
-    connection = h.connection(JobScript.timed(1800, rows=1, bytes=2))  # outlives the 15-minute access token
+    connection = h.connection(JobScript.timed(120, rows=1, bytes=2))
 
     def rotate_after_the_first_poll(request):
+        # Rotated, and the warm function's access token runs out (its token cache is emptied, as its expiry would):
+        # the next token request comes within the function's 300 s secret cache, with the stale secret.
         if request.job_id is not None and h.emu.jobs[request.job_id].polls_seen == 1:
             rotate_secret(h, "SENTINEL-SECRET-7f3a-rotated")
+            sys.modules["airbyte_client.auth"].TOKENS.clear()
 
     h.emu.on_answer("getJob", rotate_after_the_first_poll)
     result = h.run({"connectionId": connection})
