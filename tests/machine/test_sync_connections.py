@@ -95,7 +95,7 @@ def test_twelve_connections_three_at_a_time_one_failure_fails_after_all_ended(h)
 
 def test_results_and_totals_when_failures_are_allowed(h):
     ids = [named(h, "orders"), named(h, "customers", FAILS), named(h, "events")]
-    result = run_many(h, {"connectionIds": ids, "failOnUnsuccessfulSync": False})
+    result = run_many(h, {"connectionIds": ids, "failOnUnsuccessfulSync": False, "pollPolicy": "predictive"})
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     rows = result.output["results"]
@@ -104,6 +104,7 @@ def test_results_and_totals_when_failures_are_allowed(h):
                                  (ids[1], "customers", "failed", 5, 50, None),
                                  (ids[2], "events", "succeeded", 100, 1000, None)]
     assert {row["jobId"] for row in rows} == {job.job_id for job in h.emu.jobs.values() if job.connection_id in ids}
+    assert {given["pollPolicy"] for _, given in children(h, result)} == {"predictive"}
     assert result.output["totals"] == {"connections": 3, "succeeded": 2, "byFinalStatus": {"succeeded": 2, "failed": 1},
                                        "byOutcome": {"SUCCEEDED": 3}, "rowsSynced": 205, "bytesSynced": 2050}
 
@@ -178,3 +179,4 @@ def test_the_sample_input_syncs_the_tagged_connections(h):
     assert ids <= synced and untagged not in synced
     for _, given in children(h, result):
         assert given["deadlineSeconds"] == sample["deadlineSeconds"]
+        assert "pollPolicy" not in given  # not given: the single-sync machine's own default applies
