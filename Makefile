@@ -70,6 +70,7 @@ corpus: install
 bench: install $(NODE_MODULES)
 	$(BIN)/pip install -q --disable-pip-version-check -c requirements/lock.txt -r requirements/bench.txt
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.many
 
 # sam build needs the runtime's interpreter (python3.13) on PATH.
 build: tools
