@@ -1,5 +1,5 @@
 """listConnections: every page of the workspaces' connections, and the choice of the ones a request names (by id,
-by name, or by tag), with what could not be resolved said in words. The choosing is pure: no I/O."""
+by name, or by tag), with what could not be resolved said in words. Choosing (Selection) is pure: no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
