@@ -52,10 +52,13 @@ lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy $(LINT_PATHS)
 
+# pytest-xdist runs the test files on TEST_WORKERS processes (a file's tests stay together: they share a deployed
+# stack); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: install tools lint
 	$(BIN)/arazzo-sfn check
 	SAM_CLI=$(SAM) ASL_VALIDATOR=$(ASL_VALIDATOR) ASL_NODE_MODULES=$(NODE_MODULES_DIR) CHECKOV=$(CHECKOV) \
-		$(BIN)/pytest -q
+		$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json
