@@ -15,6 +15,8 @@ NODE_MODULES_DIR := $(TOOLS)/node_modules
 # A python3.13 that runs: pyenv's own build first (its shim on PATH fails when 3.13 is not the selected version).
 PY313 := $(or $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 export AWS_DEFAULT_REGION ?= us-east-1
+# The four environments install independently (mostly waiting on the registries): in parallel.
+MAKEFLAGS += --jobs=4
 
 .PHONY: install tools demo test lint compile check bench corpus build clean
 
@@ -45,8 +47,9 @@ $(NODE_MODULES): requirements/package.json requirements/package-lock.json
 demo: install $(NODE_MODULES)
 	./airbyte-sync demo
 
-# ruff (format check + lint) and mypy, configured in pyproject.toml; over the compiler package.
-LINT_PATHS := arazzo_sfn
+# ruff (format check + lint) and mypy, configured in pyproject.toml; over every Python package: the compiler, the
+# Lambda code (functions/, whose packages mypy resolves as top-level via mypy_path), the local tools and the bench.
+LINT_PATHS := arazzo_sfn functions local_tools bench
 lint: install
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/ruff check $(LINT_PATHS)

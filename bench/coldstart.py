@@ -15,6 +15,7 @@ the layer), boto3 (the fallback: here forced by giving boto3 its credentials in 
 environment). execution_stopped also creates a boto3 Step Functions client, reads the stopped execution's history
 from the same endpoint (its createJob result) and cancels that job.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,8 @@ import boto3
 import airbyte_api
 from airbyte_api import api, models
 t1 = time.perf_counter()
-secret = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AIRBYTE_SECRET_ARN"])["SecretString"])
+secret_value = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["AIRBYTE_SECRET_ARN"])
+secret = json.loads(secret_value["SecretString"])
 client = airbyte_api.AirbyteAPI(security=models.Security(client_credentials=models.SchemeClientCredentials(
     client_id=secret["client_id"], client_secret=secret["client_secret"], token_url={token_url!r})),
     server_url={url!r})
@@ -124,8 +126,10 @@ class SecretsEndpoint:
 
             def do_GET(self) -> None:  # noqa: N802 (the extension)
                 url = urlparse(self.path)
-                if url.path != "/secretsmanager/get" or \
-                        self.headers.get("X-Aws-Parameters-Secrets-Token") != SESSION_TOKEN:
+                if (
+                    url.path != "/secretsmanager/get"
+                    or self.headers.get("X-Aws-Parameters-Secrets-Token") != SESSION_TOKEN
+                ):
                     self._send(401, {"message": "missing or wrong X-Aws-Parameters-Secrets-Token"})
                     return
                 outer.extension_calls += 1
@@ -144,15 +148,29 @@ class SecretsEndpoint:
         """A stopped execution's history as Step Functions returns it: its createJob result (the job and the
         connection are in the execution's name, `job-<id>-<connection>`)."""
         _, job_id, connection = execution_arn.rsplit(":", 1)[-1].split("-", 2)
-        payload = {"statusCode": 200, "headers": {"x-airbyte-sync-attached": False},
-                   "body": {"jobId": int(job_id), "connectionId": connection, "status": "running"}}
-        return {"events": [{"timestamp": 1_800_000_000, "type": "TaskSucceeded", "id": 5, "previousEventId": 4,
-                            "taskSucceededEventDetails": {"resourceType": "lambda", "resource": "invoke",
-                                                          "output": json.dumps({"Payload": payload})}}]}
+        payload = {
+            "statusCode": 200,
+            "headers": {"x-airbyte-sync-attached": False},
+            "body": {"jobId": int(job_id), "connectionId": connection, "status": "running"},
+        }
+        return {
+            "events": [
+                {
+                    "timestamp": 1_800_000_000,
+                    "type": "TaskSucceeded",
+                    "id": 5,
+                    "previousEventId": 4,
+                    "taskSucceededEventDetails": {
+                        "resourceType": "lambda",
+                        "resource": "invoke",
+                        "output": json.dumps({"Payload": payload}),
+                    },
+                }
+            ]
+        }
 
     def create(self, value: dict) -> str:
-        return self.client.create_secret(Name=f"airbyte-{uuid.uuid4().hex[:8]}",
-                                         SecretString=json.dumps(value))["ARN"]
+        return self.client.create_secret(Name=f"airbyte-{uuid.uuid4().hex[:8]}", SecretString=json.dumps(value))["ARN"]
 
     def close(self) -> None:
         self._server.shutdown()
@@ -161,11 +179,20 @@ class SecretsEndpoint:
 
 
 def _contract(operation: str, method: str, path: str, *, job_id: Any = None, body: Any = None) -> dict:
-    return {"operationId": operation, "method": method, "path": path,
-            "parameters": {"path": {"jobId": job_id} if job_id is not None else {}, "query": {}, "header": {}},
-            "body": body, "contentType": "application/json" if body is not None else None,
-            "context": {"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:cold", "stepId": operation,
-                        "stateEnteredTime": "2026-01-01T00:00:00Z", "retryCount": 0}}
+    return {
+        "operationId": operation,
+        "method": method,
+        "path": path,
+        "parameters": {"path": {"jobId": job_id} if job_id is not None else {}, "query": {}, "header": {}},
+        "body": body,
+        "contentType": "application/json" if body is not None else None,
+        "context": {
+            "executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:cold",
+            "stepId": operation,
+            "stateEnteredTime": "2026-01-01T00:00:00Z",
+            "retryCount": 0,
+        },
+    }
 
 
 def _run(code: str, env: dict[str, str]) -> dict:
@@ -183,28 +210,46 @@ def measure() -> dict[str, Any]:
     from local_tools.clock import RealClock
     from local_tools.emulator import AirbyteEmulator, JobScript
 
-    base_env = {key: value for key, value in os.environ.items()
-                if not key.startswith(("AWS_", "AIRBYTE_", "POWERTOOLS_", "PYTHON", "PARAMETERS_"))}
+    base_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "AIRBYTE_", "POWERTOOLS_", "PYTHON", "PARAMETERS_"))
+    }
     results: dict[str, Any] = {"handlers": {}, "paths": {}, "sdk": None, "package": None}
     endpoint = SecretsEndpoint()
     workdir = Path(tempfile.mkdtemp())
     try:
-        with AirbyteEmulator(auth="client_credentials", client_id="bench-client", client_secret="bench-secret",
-                             clock=RealClock()) as emu:
+        with AirbyteEmulator(
+            auth="client_credentials", client_id="bench-client", client_secret="bench-secret", clock=RealClock()
+        ) as emu:
             arn = endpoint.create({"client_id": "bench-client", "client_secret": "bench-secret"})
-            aws = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                   "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint.url, "AWS_MAX_ATTEMPTS": "1",
-                   "AWS_EC2_METADATA_DISABLED": "true"}
+            aws = {
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint.url,
+                "AWS_MAX_ATTEMPTS": "1",
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
             keys = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": SESSION_TOKEN}
             credentials_file = workdir / "credentials"
             credentials_file.write_text("[default]\naws_access_key_id = bench\naws_secret_access_key = bench\n")
-            handler_env = {**base_env, **aws, "AIRBYTE_API_URL": emu.base_url, "AIRBYTE_SECRET_ARN": arn,
-                           "POWERTOOLS_SERVICE_NAME": "airbyte-sync", "POWERTOOLS_LOG_LEVEL": "WARNING",
-                           "AWS_ENDPOINT_URL_SFN": endpoint.url}
+            handler_env = {
+                **base_env,
+                **aws,
+                "AIRBYTE_API_URL": emu.base_url,
+                "AIRBYTE_SECRET_ARN": arn,
+                "POWERTOOLS_SERVICE_NAME": "airbyte-sync",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+                "AWS_ENDPOINT_URL_SFN": endpoint.url,
+            }
             path_env = {
                 "direct": {**handler_env, **keys},
-                "extension": {**handler_env, **keys, "AIRBYTE_SECRETS_EXTENSION": "true",
-                              "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(endpoint.port)},
+                "extension": {
+                    **handler_env,
+                    **keys,
+                    "AIRBYTE_SECRETS_EXTENSION": "true",
+                    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(endpoint.port),
+                },
                 "boto3": {**handler_env, "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file)},
             }
 
@@ -218,23 +263,40 @@ def measure() -> dict[str, Any]:
                     return _contract("getJob", "GET", "/jobs/{jobId}", job_id=job_id)
                 if module == "cancel_job":
                     event = _contract("cancelJob", "DELETE", "/jobs/{jobId}", job_id=job_id)
-                    event["parameters"]["header"] = {"X-Airbyte-Sync-Connection-Id": connection,
-                                                     "X-Airbyte-Sync-Attached": False}
+                    event["parameters"]["header"] = {
+                        "X-Airbyte-Sync-Connection-Id": connection,
+                        "X-Airbyte-Sync-Attached": False,
+                    }
                     return event
-                return {"detail-type": "Step Functions Execution Status Change", "source": "aws.states",
-                        "detail": {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:m:job-{job_id}-"
-                                                   f"{connection}", "status": "ABORTED", "input": "{}"}}
+                return {
+                    "detail-type": "Step Functions Execution Status Change",
+                    "source": "aws.states",
+                    "detail": {
+                        "executionArn": f"arn:aws:states:us-east-1:123456789012:execution:m:job-{job_id}-{connection}",
+                        "status": "ABORTED",
+                        "input": "{}",
+                    },
+                }
 
             def probe(module: str, env: dict[str, str]) -> dict:
                 samples = []
                 for attempt in range(REPEATS + 1):  # the first one warms the disk cache: not counted
-                    sample = _run(_HANDLER_PROBE.format(functions=str(FUNCTIONS), module=module,
-                                                        event=json.dumps(event_for(module))), env)
+                    sample = _run(
+                        _HANDLER_PROBE.format(
+                            functions=str(FUNCTIONS), module=module, event=json.dumps(event_for(module))
+                        ),
+                        env,
+                    )
                     if attempt:
                         samples.append(sample)
-                return {"import": _median(samples, "import"), "first": _median(samples, "first"),
-                        "second": _median(samples, "second"), "result": samples[-1]["result"],
-                        "path": samples[-1]["path"], "boto3_imported": samples[-1]["boto3"]}
+                return {
+                    "import": _median(samples, "import"),
+                    "first": _median(samples, "first"),
+                    "second": _median(samples, "second"),
+                    "result": samples[-1]["result"],
+                    "path": samples[-1]["path"],
+                    "boto3_imported": samples[-1]["boto3"],
+                }
 
             for module in HANDLERS:
                 results["handlers"][module] = probe(module, path_env["direct"])
@@ -244,13 +306,20 @@ def measure() -> dict[str, Any]:
                 sdk = []
                 for attempt in range(REPEATS + 1):
                     job_id = emu.start_running_job(str(uuid.uuid4()))
-                    sample = _run(_SDK_PROBE.format(url=emu.base_url, token_url=emu.base_url + "/applications/token",
-                                                    job_id=job_id), {**base_env, **aws, **keys,
-                                                                     "AIRBYTE_SECRET_ARN": arn})
+                    sample = _run(
+                        _SDK_PROBE.format(
+                            url=emu.base_url, token_url=emu.base_url + "/applications/token", job_id=job_id
+                        ),
+                        {**base_env, **aws, **keys, "AIRBYTE_SECRET_ARN": arn},
+                    )
                     if attempt:
                         sdk.append(sample)
-                results["sdk"] = {"import": _median(sdk, "import"), "first": _median(sdk, "first"),
-                                  "second": _median(sdk, "second"), "status": sdk[-1]["status"]}
+                results["sdk"] = {
+                    "import": _median(sdk, "import"),
+                    "first": _median(sdk, "first"),
+                    "second": _median(sdk, "second"),
+                    "status": sdk[-1]["status"],
+                }
             except Exception as error:  # the SDK is installed by `make bench` (requirements/bench.txt)
                 results["sdk_error"] = f"{type(error).__name__}: {str(error)[-300:]}"
             results["secrets_calls"] = {"service": endpoint.service_calls, "extension": endpoint.extension_calls}
@@ -271,10 +340,31 @@ def package_size() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp) / "build"
         shutil.copytree(FUNCTIONS, build, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "-r", str(FUNCTIONS / "requirements.txt"), "--target", str(build),
-                        "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.13",
-                        "--only-binary=:all:"], check=True, capture_output=True, text=True, timeout=300)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(FUNCTIONS / "requirements.txt"),
+                "--target",
+                str(build),
+                "--platform",
+                "manylinux2014_aarch64",
+                "--implementation",
+                "cp",
+                "--python-version",
+                "3.13",
+                "--only-binary=:all:",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         archive = Path(tmp) / "function.zip"
         unzipped = 0
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -6,6 +6,7 @@ the job (fixed intervals, the adaptive default), one run gives every poll time, 
 uniform in the gap between two polls (the polling phase) is exact: uniform on (0, gap], mean gap/2, p95 0.95 gap,
 max gap. For a policy that reads the job (predictive), the bench runs 20 end points per cell instead.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -21,8 +22,12 @@ class LagStats:
     samples: int  # 0: exact (analytic over the polling phase)
 
     def to_json(self) -> dict:
-        return {"mean": round(self.mean, 2), "p95": round(self.p95, 2), "max": round(self.max, 2),
-                "samples": self.samples}
+        return {
+            "mean": round(self.mean, 2),
+            "p95": round(self.p95, 2),
+            "max": round(self.max, 2),
+            "samples": self.samples,
+        }
 
 
 def phase_lag(poll_times: list[float], nominal_end: float, end_offset: float = 0.0) -> LagStats:

@@ -7,6 +7,7 @@ A cell is one sync duration under one polling policy. Two kinds (bench/README.md
   on a connection of its own with a history of 10 finished jobs (bench/scenarios.py).
 A worker process runs a list of tasks with one emulator and one LocalEngine (the template deployed once).
 """
+
 from __future__ import annotations
 
 import re
@@ -41,12 +42,12 @@ DEFAULT_POLICY = {"pollInitialSeconds": 10, "pollElapsedFraction": 0.1, "pollMax
 
 @dataclass
 class Cell:
-    policy: str                 # a POLICIES key, or "predictive (<scenario> volumes)"
+    policy: str  # a POLICIES key, or "predictive (<scenario> volumes)"
     duration_name: str
     duration_seconds: int
     inputs: dict[str, Any] | None
     scenario: str | None = None  # stable | varying (end-point cells)
-    ends: str = "nominal"        # nominal | in range | half | double | fails at half
+    ends: str = "nominal"  # nominal | in range | half | double | fails at half
     end_points: list[float] = field(default_factory=list)  # job ends (s); schedule cells: where lag is read
 
     @property
@@ -66,12 +67,24 @@ class Task:
 
 
 def main_cells() -> list[Cell]:
-    cells = [Cell(policy, name, seconds, inputs)
-             for policy, inputs in POLICIES.items() for name, seconds in DURATIONS.items()]
+    cells = [
+        Cell(policy, name, seconds, inputs)
+        for policy, inputs in POLICIES.items()
+        for name, seconds in DURATIONS.items()
+    ]
     for scenario in scenarios.SCENARIOS:
         for name, seconds in DURATIONS.items():
-            cells.append(Cell(scenarios.policy_name(scenario), name, seconds, PREDICTIVE, scenario, "in range",
-                              scenarios.end_points(seconds, "in range")))
+            cells.append(
+                Cell(
+                    scenarios.policy_name(scenario),
+                    name,
+                    seconds,
+                    PREDICTIVE,
+                    scenario,
+                    "in range",
+                    scenarios.end_points(seconds, "in range"),
+                )
+            )
     return cells
 
 
@@ -88,8 +101,17 @@ def target_cells() -> list[Cell]:
             for scenario in scenarios.SCENARIOS:
                 cells.append(Cell(scenarios.policy_name(scenario), name, seconds, PREDICTIVE, scenario, ends, points))
         if name in scenarios.TARGET_DURATIONS:
-            cells.append(Cell(scenarios.policy_name("stable"), name, seconds, PREDICTIVE, "stable", "fails at half",
-                              scenarios.end_points(seconds, "fails at half")))
+            cells.append(
+                Cell(
+                    scenarios.policy_name("stable"),
+                    name,
+                    seconds,
+                    PREDICTIVE,
+                    "stable",
+                    "fails at half",
+                    scenarios.end_points(seconds, "fails at half"),
+                )
+            )
     return cells
 
 
@@ -98,8 +120,9 @@ def all_cells() -> list[Cell]:
 
 
 def tasks_of(cells: list[Cell]) -> list[Task]:
-    return [Task(cell, index) for cell in cells
-            for index in (range(len(cell.end_points)) if cell.endpoint_cell else [0])]
+    return [
+        Task(cell, index) for cell in cells for index in (range(len(cell.end_points)) if cell.endpoint_cell else [0])
+    ]
 
 
 def estimated_polls(task: Task) -> int:
@@ -116,8 +139,9 @@ def estimated_polls(task: Task) -> int:
 def _adaptive_polls(policy: dict[str, Any], seconds: float) -> int:
     elapsed, polls = 0.0, 0
     while elapsed < seconds:
-        elapsed += min(policy["pollMaxSeconds"],
-                       max(policy["pollInitialSeconds"], policy["pollElapsedFraction"] * elapsed))
+        elapsed += min(
+            policy["pollMaxSeconds"], max(policy["pollInitialSeconds"], policy["pollElapsedFraction"] * elapsed)
+        )
         polls += 1
     return polls + 1
 
@@ -133,20 +157,34 @@ def run_tasks(tasks: list[Task]) -> list[dict[str, Any]]:
     with AirbyteEmulator(auth="client_credentials", client_id="cid", client_secret="csecret", clock=clock) as emu:
         with product.engine(clock) as engine:
             # MinPollSeconds 1: the deployment bound (default 5 s) would refuse Airflow's 3 s polling.
-            stack = product.deploy(engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"},
-                                   parameters={"MinPollSeconds": 1})
+            stack = product.deploy(
+                engine, emu.base_url, {"client_id": "cid", "client_secret": "csecret"}, parameters={"MinPollSeconds": 1}
+            )
             machine = stack.outputs[product.STATE_MACHINE_OUTPUT]
             for number, task in enumerate(tasks):
                 cell = task.cell
                 connection = str(uuid.uuid4())
+                execution_input: dict[str, Any]
                 if cell.endpoint_cell:
-                    scenarios.seed(emu, clock, connection, cell.scenario, cell.duration_seconds,
-                                         cell.end_points[task.index], cell.ends)
+                    assert cell.scenario is not None  # what makes it an end-point cell
+                    scenarios.seed(
+                        emu,
+                        clock,
+                        connection,
+                        cell.scenario,
+                        cell.duration_seconds,
+                        cell.end_points[task.index],
+                        cell.ends,
+                    )
                     execution_input = {"connectionId": connection, **PREDICTIVE}
                 else:
                     end = max(cell.end_points) if cell.end_points else cell.duration_seconds
-                    emu.add_connection(connection, script=JobScript.timed(
-                        duration_seconds=end + PHASE_SECONDS, final="succeeded", rows=1000, bytes=10**6))
+                    emu.add_connection(
+                        connection,
+                        script=JobScript.timed(
+                            duration_seconds=end + PHASE_SECONDS, final="succeeded", rows=1000, bytes=10**6
+                        ),
+                    )
                     execution_input = {"connectionId": connection, **(cell.inputs or {})}
                 execution_input["deadlineSeconds"] = DEADLINE_SECONDS
                 name = f"bench-{number}-{uuid.uuid4().hex[:8]}"
@@ -155,18 +193,30 @@ def run_tasks(tasks: list[Task]) -> list[dict[str, Any]]:
                 result = engine.run(machine, execution_input, name=name, timeout=1800)
                 ended_at = clock.now()  # nothing else advances this clock: the virtual time at the execution's end
                 wall = time.perf_counter() - started
-                results.append(_measure(engine, emu, machine, task, name, connection, result, began_at, ended_at,
-                                        wall))
+                results.append(_measure(engine, emu, machine, task, name, connection, result, began_at, ended_at, wall))
     return results
 
 
-def _measure(engine: Any, emu: Any, machine: str, task: Task, name: str, connection: str, result: Any,
-             began_at: float, ended_at: float, wall: float) -> dict[str, Any]:
+def _measure(
+    engine: Any,
+    emu: Any,
+    machine: str,
+    task: Task,
+    name: str,
+    connection: str,
+    result: Any,
+    began_at: float,
+    ended_at: float,
+    wall: float,
+) -> dict[str, Any]:
     cell = task.cell
     jobs = [job for job in emu.jobs.values() if job.connection_id == connection and job.created_at >= began_at - 1]
     job = jobs[0] if jobs else None
-    polls = [request.at for request in emu.requests_for("getJob")
-             if job is not None and request.path == f"/jobs/{job.job_id}"]
+    polls = [
+        request.at
+        for request in emu.requests_for("getJob")
+        if job is not None and request.path == f"/jobs/{job.job_id}"
+    ]
     chain = _executions_of(engine, machine, name)
     transitions, max_events = 0, 0
     for arn in chain:
@@ -175,9 +225,15 @@ def _measure(engine: Any, emu: Any, machine: str, task: Task, name: str, connect
         max_events = max(max_events, len(events))
     job_end = job.created_at + job.script.duration_seconds if job is not None else float("nan")
     row: dict[str, Any] = {
-        "key": cell.key, "index": task.index, "status": result.status, "get_job_calls": len(polls),
-        "transitions": transitions, "max_history_events": max_events, "executions": len(chain),
-        "cost_usd": transitions * PRICE_PER_TRANSITION, "wall_seconds": round(wall, 2),
+        "key": cell.key,
+        "index": task.index,
+        "status": result.status,
+        "get_job_calls": len(polls),
+        "transitions": transitions,
+        "max_history_events": max_events,
+        "executions": len(chain),
+        "cost_usd": transitions * PRICE_PER_TRANSITION,
+        "wall_seconds": round(wall, 2),
         "detection_lag_seconds": round(ended_at - job_end, 3),
         "error": None if result.status == "SUCCEEDED" else f"{result.error}: {(result.cause or '')[:200]}",
     }
@@ -208,9 +264,15 @@ def aggregate(cells: list[Cell], rows: list[dict[str, Any]]) -> list[dict[str, A
         n = len(runs)
         expected = "FAILED" if cell.ends == "fails at half" else "SUCCEEDED"
         merged = {
-            "key": cell.key, "policy": cell.policy, "duration_name": cell.duration_name,
-            "duration_seconds": cell.duration_seconds, "scenario": cell.scenario, "ends": cell.ends,
-            "runs": n, "statuses": statuses, "ok": statuses == {expected: n},
+            "key": cell.key,
+            "policy": cell.policy,
+            "duration_name": cell.duration_name,
+            "duration_seconds": cell.duration_seconds,
+            "scenario": cell.scenario,
+            "ends": cell.ends,
+            "runs": n,
+            "statuses": statuses,
+            "ok": statuses == {expected: n},
             "status": expected if statuses == {expected: n} else ", ".join(f"{k} x{v}" for k, v in statuses.items()),
             "get_job_calls": sum(r["get_job_calls"] for r in runs) / n,
             "max_get_job_calls": max(r["get_job_calls"] for r in runs),
@@ -225,8 +287,9 @@ def aggregate(cells: list[Cell], rows: list[dict[str, Any]]) -> list[dict[str, A
             merged["lag"] = lag.sample_stats([r["detection_lag_seconds"] for r in runs]).to_json()
         else:
             merged["lag"] = runs[0].get("lag") or lag.LagStats(float("nan"), float("nan"), float("nan"), 0).to_json()
-        merged["wall_ms_per_poll"] = round(1000 * merged["wall_seconds"] / max(1, sum(r["get_job_calls"] for r in runs)),
-                                           2)
+        merged["wall_ms_per_poll"] = round(
+            1000 * merged["wall_seconds"] / max(1, sum(r["get_job_calls"] for r in runs)), 2
+        )
         out.append(merged)
     return out
 
@@ -235,8 +298,9 @@ def _history(engine: Any, execution_arn: str) -> list[dict[str, Any]]:
     """engine.history with 1,000-event pages (moto serialises each page; its default of 100 costs ~30% more)."""
     events, token = [], None
     while True:
-        page = engine.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
-                                                **({"nextToken": token} if token else {}))
+        page = engine.sfn.get_execution_history(
+            executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
+        )
         events.extend(page["events"])
         token = page.get("nextToken")
         if not token:
@@ -249,8 +313,7 @@ def _executions_of(engine: Any, machine: str, origin: str) -> list[str]:
     arns, token = [], None
     while True:
         page = engine.sfn.list_executions(stateMachineArn=machine, **({"nextToken": token} if token else {}))
-        arns += [e["executionArn"] for e in page["executions"]
-                 if e["name"] == origin or pattern.fullmatch(e["name"])]
+        arns += [e["executionArn"] for e in page["executions"] if e["name"] == origin or pattern.fullmatch(e["name"])]
         token = page.get("nextToken")
         if not token:
             return arns

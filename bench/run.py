@@ -4,6 +4,7 @@ Writes bench/results/polling.md (all tables), bench/results/polling.json (raw nu
 (chart), and prints the tables. Options: --workers N (default 2), --skip-coldstart, --skip-load,
 --only "fixed 10 s / 1 h" (repeatable; cells by key).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import polling
-from bench.polling import DURATIONS, Cell, Task, all_cells, estimated_polls, tasks_of
+from bench.polling import DURATIONS, Task, all_cells, estimated_polls, tasks_of
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -48,6 +49,7 @@ def run_polling(tasks: list[Task], workers: int) -> list[dict[str, Any]]:
 
 # --- report ------------------------------------------------------------------------------------------------------
 
+
 def _lag_bound(seconds: int) -> float:
     return min(300.0, max(30.0, 0.1 * seconds))
 
@@ -58,16 +60,20 @@ def _calls(row: dict[str, Any]) -> str:
 
 
 def polling_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| policy | sync | status | getJob calls | transitions | max events / execution | executions | "
-             "lag mean (s) | lag p95 (s) | lag max (s) | cost (USD) | wall (s) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| policy | sync | status | getJob calls | transitions | max events / execution | executions | "
+        "lag mean (s) | lag p95 (s) | lag max (s) | cost (USD) | wall (s) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         lag = r["lag"]
         status = r["status"] if r["runs"] == 1 else f"{r['status']} x{r['runs']}"
-        lines.append(f"| {r['policy']} | {r['duration_name']}{'' if r['ends'] in ('nominal', 'in range') else ', ' + r['ends']} "
-                     f"| {status} | {_calls(r)} | {r['transitions']:,.0f} | {r['max_history_events']:,} | "
-                     f"{r['executions']} | {lag['mean']:.1f} | {lag['p95']:.0f} | {lag['max']:.0f} | "
-                     f"{r['cost_usd']:.4f} | {r['wall_seconds']:.1f} |")
+        lines.append(
+            f"| {r['policy']} | {r['duration_name']}{'' if r['ends'] in ('nominal', 'in range') else ', ' + r['ends']} "
+            f"| {status} | {_calls(r)} | {r['transitions']:,.0f} | {r['max_history_events']:,} | "
+            f"{r['executions']} | {lag['mean']:.1f} | {lag['p95']:.0f} | {lag['max']:.0f} | "
+            f"{r['cost_usd']:.4f} | {r['wall_seconds']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -77,9 +83,11 @@ def engine_cost_line(rows: list[dict[str, Any]]) -> str:
     if not single:
         return ""
     busiest = max(single, key=lambda r: r["get_job_calls"])
-    return (f"Local engine cost: {busiest['wall_ms_per_poll']:.1f} ms real per getJob poll "
-            f"({busiest['policy']} / {busiest['duration_name']}: {busiest['wall_seconds']:.1f} s wall / "
-            f"{busiest['get_job_calls']:,.0f} polls; JSONata by npm jsonata 2.0.6 in one Node process per engine).")
+    return (
+        f"Local engine cost: {busiest['wall_ms_per_poll']:.1f} ms real per getJob poll "
+        f"({busiest['policy']} / {busiest['duration_name']}: {busiest['wall_seconds']:.1f} s wall / "
+        f"{busiest['get_job_calls']:,.0f} polls; JSONata by npm jsonata 2.0.6 in one Node process per engine)."
+    )
 
 
 def default_checks(rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
@@ -89,15 +97,23 @@ def default_checks(rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
         r = by.get(f"default / {name}")
         if r:
             bound = _lag_bound(seconds)
-            checks.append((f"default, {name}: detection lag max {r['lag']['max']:.0f} s <= {bound:.0f} s "
-                           f"(max(30 s, 10% of the sync), never over 5 min)",
-                           r["ok"] and r["lag"]["max"] <= bound))
+            checks.append(
+                (
+                    f"default, {name}: detection lag max {r['lag']['max']:.0f} s <= {bound:.0f} s "
+                    f"(max(30 s, 10% of the sync), never over 5 min)",
+                    r["ok"] and r["lag"]["max"] <= bound,
+                )
+            )
     for name, ratio in (("1 h", 5), ("24 h", 20)):
         d, f = by.get(f"default / {name}"), by.get(f"fixed 10 s / {name}")
         if d and f:
-            checks.append((f"default, {name}: {d['get_job_calls']:.0f} getJob calls <= 1/{ratio} of fixed 10 s "
-                           f"({f['get_job_calls']:.0f} / {ratio} = {f['get_job_calls'] / ratio:.0f})",
-                           d["get_job_calls"] * ratio <= f["get_job_calls"]))
+            checks.append(
+                (
+                    f"default, {name}: {d['get_job_calls']:.0f} getJob calls <= 1/{ratio} of fixed 10 s "
+                    f"({f['get_job_calls']:.0f} / {ratio} = {f['get_job_calls'] / ratio:.0f})",
+                    d["get_job_calls"] * ratio <= f["get_job_calls"],
+                )
+            )
     return checks
 
 
@@ -113,26 +129,41 @@ def predictive_checks(rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
             p, d = by.get(f"{name_of} / {duration}"), by.get(f"default / {duration}")
             if p and d and duration in TARGET_DURATIONS:
                 budget = d["get_job_calls"] / 3
-                checks.append((f"{name_of}, {duration}, ends within the usual range: lag mean {p['lag']['mean']:.1f} s "
-                               f"<= 15 s, max {p['lag']['max']:.0f} s <= 30 s, {p['get_job_calls']:.1f} getJob calls "
-                               f"(max {p['max_get_job_calls']}) <= 1/3 of the default's {d['get_job_calls']:.0f} "
-                               f"= {budget:.1f}; cost ${p['cost_usd']:.4f} vs the default's ${d['cost_usd']:.4f}",
-                               p["ok"] and p["lag"]["mean"] <= 15 and p["lag"]["max"] <= 30
-                               and p["max_get_job_calls"] <= budget))
+                checks.append(
+                    (
+                        f"{name_of}, {duration}, ends within the usual range: lag mean {p['lag']['mean']:.1f} s "
+                        f"<= 15 s, max {p['lag']['max']:.0f} s <= 30 s, {p['get_job_calls']:.1f} getJob calls "
+                        f"(max {p['max_get_job_calls']}) <= 1/3 of the default's {d['get_job_calls']:.0f} "
+                        f"= {budget:.1f}; cost ${p['cost_usd']:.4f} vs the default's ${d['cost_usd']:.4f}",
+                        p["ok"]
+                        and p["lag"]["mean"] <= 15
+                        and p["lag"]["max"] <= 30
+                        and p["max_get_job_calls"] <= budget,
+                    )
+                )
             for ends in ("half", "double"):
                 p, d = by.get(f"{name_of} / {duration}, {ends}"), by.get(f"default / {duration}, {ends}")
                 if p and d:
-                    checks.append((f"{name_of}, {duration}, ends at {ends} the usual time: lag max "
-                                   f"{p['lag']['max']:.0f} s <= the default's max {d['lag']['max']:.0f} s + 60 s "
-                                   f"(mean {p['lag']['mean']:.0f} s vs {d['lag']['mean']:.0f} s; calls "
-                                   f"{p['get_job_calls']:.0f} vs {d['get_job_calls']:.0f})",
-                                   p["ok"] and p["lag"]["max"] <= d["lag"]["max"] + 60))
+                    checks.append(
+                        (
+                            f"{name_of}, {duration}, ends at {ends} the usual time: lag max "
+                            f"{p['lag']['max']:.0f} s <= the default's max {d['lag']['max']:.0f} s + 60 s "
+                            f"(mean {p['lag']['mean']:.0f} s vs {d['lag']['mean']:.0f} s; calls "
+                            f"{p['get_job_calls']:.0f} vs {d['get_job_calls']:.0f})",
+                            p["ok"] and p["lag"]["max"] <= d["lag"]["max"] + 60,
+                        )
+                    )
     for duration in TARGET_DURATIONS:
         p = by.get(f"{policy_name('stable')} / {duration}, fails at half")
         if p:
-            checks.append((f"(not a target) {policy_name('stable')}, {duration}, the job FAILS at half its usual time: "
-                           f"lag mean {p['lag']['mean']:.0f} s, max {p['lag']['max']:.0f} s (a sparse wait is at most "
-                           f"30 min)", True))
+            checks.append(
+                (
+                    f"(not a target) {policy_name('stable')}, {duration}, the job FAILS at half its usual time: "
+                    f"lag mean {p['lag']['mean']:.0f} s, max {p['lag']['max']:.0f} s (a sparse wait is at most "
+                    f"30 min)",
+                    True,
+                )
+            )
     return checks
 
 
@@ -147,37 +178,50 @@ def coldstart_table(cold: dict[str, Any]) -> str:
         total = m["import"] + m["first"]
         ratio = f"{total / sdk_total:.2f}" if sdk_total else "n/a"
         boto3 = "yes" if m.get("boto3_imported") else "no"
-        return (f"| {name} | {ms(m['import'])} | {ms(m['first'])} | {ms(total)} | {ms(m['second'])} | {boto3} | "
-                f"{ratio} |")
+        return (
+            f"| {name} | {ms(m['import'])} | {ms(m['first'])} | {ms(total)} | {ms(m['second'])} | {boto3} | {ratio} |"
+        )
 
-    header = ["| probe | import (ms) | first invocation (ms) | import + first (ms) | second invocation (ms) | "
-              "boto3 imported | (import + first) / SDK's |", "|---|---:|---:|---:|---:|---|---:|"]
+    header = [
+        "| probe | import (ms) | first invocation (ms) | import + first (ms) | second invocation (ms) | "
+        "boto3 imported | (import + first) / SDK's |",
+        "|---|---:|---:|---:|---:|---|---:|",
+    ]
     lines = ["Each handler on the production path (secret read by a direct signed call, the default):", ""] + header
     for module, m in cold["handlers"].items():
         lines.append(row(f"airbyte_handlers.{module}", m))
     lines += ["", "The getJob handler by secret path, next to the official SDK:", ""] + header
-    labels = {"direct": "getJob, direct signed GetSecretValue (default)",
-              "extension": "getJob, Parameters and Secrets Lambda Extension (SecretsExtensionLayerArn)",
-              "boto3": "getJob, boto3 / Powertools Parameters (fallback; the path before this change)"}
+    labels = {
+        "direct": "getJob, direct signed GetSecretValue (default)",
+        "extension": "getJob, Parameters and Secrets Lambda Extension (SecretsExtensionLayerArn)",
+        "boto3": "getJob, boto3 / Powertools Parameters (fallback; the path before this change)",
+    }
     for path, m in cold.get("paths", {}).items():
         lines.append(row(labels.get(path, path), m))
-    if sdk:
-        lines.append(f"| airbyte-api 1.0.1 + boto3 (import; boto3 get_secret_value + AirbyteAPI(client credentials) + "
-                     f"get_job) | {ms(sdk['import'])} | {ms(sdk['first'])} | {ms(sdk_total)} | {ms(sdk['second'])} | "
-                     f"yes | 1.00 |")
+    if sdk and sdk_total is not None:  # sdk_total is None only without sdk
+        lines.append(
+            f"| airbyte-api 1.0.1 + boto3 (import; boto3 get_secret_value + AirbyteAPI(client credentials) + "
+            f"get_job) | {ms(sdk['import'])} | {ms(sdk['first'])} | {ms(sdk_total)} | {ms(sdk['second'])} | "
+            f"yes | 1.00 |"
+        )
     else:
         lines.append(f"| airbyte-api 1.0.1 | not measured: {cold.get('sdk_error')} | | | | | |")
     direct = cold.get("paths", {}).get("direct")
     if direct and sdk_total:
         ratio = (direct["import"] + direct["first"]) / sdk_total
-        lines += ["", f"- {'PASS' if ratio <= 0.6 else 'FAIL'}: the production path's first invocation (getJob, "
-                      f"import + first call) is {ratio:.2f}x the SDK + boto3 path's (target: at most 0.6x)"]
+        lines += [
+            "",
+            f"- {'PASS' if ratio <= 0.6 else 'FAIL'}: the production path's first invocation (getJob, "
+            f"import + first call) is {ratio:.2f}x the SDK + boto3 path's (target: at most 0.6x)",
+        ]
     package = cold.get("package")
     if package:
         lines.append("")
-        lines.append(f"Function package (each of the 4 functions; shared CodeUri functions/, requirements for "
-                     f"python3.13 arm64, zipped as sam build would): {package['zip_mb']:.2f} MB zipped, "
-                     f"{package['unzipped_mb']:.2f} MB unzipped (handler code {package['code_kb']:.0f} kB).")
+        lines.append(
+            f"Function package (each of the 4 functions; shared CodeUri functions/, requirements for "
+            f"python3.13 arm64, zipped as sam build would): {package['zip_mb']:.2f} MB zipped, "
+            f"{package['unzipped_mb']:.2f} MB unzipped (handler code {package['code_kb']:.0f} kB)."
+        )
     else:
         lines.append(f"\nFunction package: not measured: {cold.get('package_error')}")
     return "\n".join(lines)
@@ -192,10 +236,11 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     fig, (calls_ax, lag_ax) = plt.subplots(1, 2, figsize=(13, 5))
     policies = list(dict.fromkeys(r["policy"] for r in rows if r["ends"] in ("nominal", "in range")))
     for policy in policies:
-        points = sorted((r["duration_seconds"], r) for r in rows
-                        if r["policy"] == policy and r["ends"] in ("nominal", "in range"))
+        points = sorted(
+            (r["duration_seconds"], r) for r in rows if r["policy"] == policy and r["ends"] in ("nominal", "in range")
+        )
         xs = [seconds / 3600 for seconds, _ in points]
-        line, = calls_ax.plot(xs, [r["get_job_calls"] for _, r in points], marker="o", label=policy)
+        (line,) = calls_ax.plot(xs, [r["get_job_calls"] for _, r in points], marker="o", label=policy)
         colour = line.get_color()
         means = [max(r["lag"]["mean"], 0.5) for _, r in points]
         highs = [max(r["lag"]["max"], 0.5) for _, r in points]
@@ -205,8 +250,10 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
         lag_ax.plot(xs, [max(r["lag"]["p95"], 0.5) for _, r in points], color=colour, linestyle=":", linewidth=1)
     bound_x = sorted(DURATIONS.values())
     lag_ax.plot([s / 3600 for s in bound_x], [_lag_bound(s) for s in bound_x], "k--", label="default's lag target")
-    for ax, title, ylabel in ((calls_ax, "getJob calls per sync (= Lambda invocations)", "calls"),
-                              (lag_ax, "Detection lag: mean (line), p95 (dotted), 0..max (band)", "seconds")):
+    for ax, title, ylabel in (
+        (calls_ax, "getJob calls per sync (= Lambda invocations)", "calls"),
+        (lag_ax, "Detection lag: mean (line), p95 (dotted), 0..max (band)", "seconds"),
+    ):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("sync duration (hours)")
@@ -232,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     cells = [c for c in all_cells() if not args.only or c.key in args.only]
     tasks = tasks_of(cells)
-    print(f"polling: {len(cells)} cells, {len(tasks)} executions, {sum(map(estimated_polls, tasks)):,} polls "
-          f"(estimated), {args.workers} worker processes ...", flush=True)
+    print(
+        f"polling: {len(cells)} cells, {len(tasks)} executions, {sum(map(estimated_polls, tasks)):,} polls "
+        f"(estimated), {args.workers} worker processes ...",
+        flush=True,
+    )
     started = time.perf_counter()
     rows = polling.aggregate(cells, run_polling(tasks, args.workers))
     polling_wall = time.perf_counter() - started
@@ -255,37 +305,67 @@ def main(argv: list[str] | None = None) -> int:
         load = load_module.measure()
 
     total = time.perf_counter() - began
-    sections = ["# Polling cost and latency (`make bench`)", "",
-                f"Virtual time, local engine + Airbyte emulator; every number below comes from this run "
-                f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). How to read it: bench/README.md.", "",
-                "## Polling", "", polling_table(main_rows), "",
-                f"Polling cells: {polling_wall:.0f} s wall in {args.workers} processes ({len(tasks)} executions); "
-                f"Step Functions cost at $0.025 per 1,000 state transitions. Lag: exact over the polling phase for "
-                f"the fixed and default policies (one run each), over {polling.scenarios.ENDPOINTS} job ends within "
-                f"the usual range (+/-10 %) for predictive (one execution each; calls, transitions and cost are "
-                f"their means).", "", engine_cost_line(main_rows), "",
-                "### Product default vs. targets", ""]
+    sections = [
+        "# Polling cost and latency (`make bench`)",
+        "",
+        f"Virtual time, local engine + Airbyte emulator; every number below comes from this run "
+        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). How to read it: bench/README.md.",
+        "",
+        "## Polling",
+        "",
+        polling_table(main_rows),
+        "",
+        f"Polling cells: {polling_wall:.0f} s wall in {args.workers} processes ({len(tasks)} executions); "
+        f"Step Functions cost at $0.025 per 1,000 state transitions. Lag: exact over the polling phase for "
+        f"the fixed and default policies (one run each), over {polling.scenarios.ENDPOINTS} job ends within "
+        f"the usual range (+/-10 %) for predictive (one execution each; calls, transitions and cost are "
+        f"their means).",
+        "",
+        engine_cost_line(main_rows),
+        "",
+        "### Product default vs. targets",
+        "",
+    ]
     for text, ok in default_checks(main_rows):
         sections.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
-    sections += ["", "## Predictive policy: ends far outside the usual range", "",
-                 "Each predictive row: one execution per job end (20, +/-5 % around half or twice the usual time); "
-                 "the default's row: its (job-independent) polls over the same ends.", "",
-                 polling_table(target_rows), "", "### Predictive policy vs. targets", ""]
+    sections += [
+        "",
+        "## Predictive policy: ends far outside the usual range",
+        "",
+        "Each predictive row: one execution per job end (20, +/-5 % around half or twice the usual time); "
+        "the default's row: its (job-independent) polls over the same ends.",
+        "",
+        polling_table(target_rows),
+        "",
+        "### Predictive policy vs. targets",
+        "",
+    ]
     for text, ok in predictive_checks(rows):
         sections.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
     if cold:
-        sections += ["", "## Cold start on the production path (fresh process each; median of 5)", "",
-                     coldstart_table(cold)]
+        sections += [
+            "",
+            "## Cold start on the production path (fresh process each; median of 5)",
+            "",
+            coldstart_table(cold),
+        ]
     if load:
-        sections += ["", "## Load", "",
-                     f"{load['executions']} executions started at once ({load['sync_seconds']} s syncs, fixed 10 s "
-                     f"polling, one engine, one emulator): {load['statuses']}, {load['distinct_job_ids']} distinct "
-                     f"job ids, {load['create_job_posts']} createJob POSTs, {load['get_job_calls']} getJob calls, "
-                     f"{load['wall_seconds']:.1f} s wall -> {'OK' if load['ok'] else 'NOT OK'}."]
+        sections += [
+            "",
+            "## Load",
+            "",
+            f"{load['executions']} executions started at once ({load['sync_seconds']} s syncs, fixed 10 s "
+            f"polling, one engine, one emulator): {load['statuses']}, {load['distinct_job_ids']} distinct "
+            f"job ids, {load['create_job_posts']} createJob POSTs, {load['get_job_calls']} getJob calls, "
+            f"{load['wall_seconds']:.1f} s wall -> {'OK' if load['ok'] else 'NOT OK'}.",
+        ]
     load_now = os.getloadavg()
-    sections += ["", f"Total bench wall time: {total:.0f} s (load average at the start {load_at_start[0]:.1f}, at "
-                     f"the end {load_now[0]:.1f} / {load_now[2]:.1f} over 1 / 15 min, on {os.cpu_count()} cores: "
-                     f"other work on the machine stretches the wall times, not the virtual-time figures)."]
+    sections += [
+        "",
+        f"Total bench wall time: {total:.0f} s (load average at the start {load_at_start[0]:.1f}, at "
+        f"the end {load_now[0]:.1f} / {load_now[2]:.1f} over 1 / 15 min, on {os.cpu_count()} cores: "
+        f"other work on the machine stretches the wall times, not the virtual-time figures).",
+    ]
     report = "\n".join(sections) + "\n"
     print(report)
     if args.only or args.skip_coldstart or args.skip_load:
@@ -293,9 +373,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"partial run: {RESULTS} left as it was")
     else:
         (RESULTS / "polling.md").write_text(report)
-        (RESULTS / "polling.json").write_text(json.dumps({"polling": rows, "coldstart": cold, "load": load,
-                                                          "polling_wall_seconds": polling_wall,
-                                                          "total_wall_seconds": total}, indent=1))
+        (RESULTS / "polling.json").write_text(
+            json.dumps(
+                {
+                    "polling": rows,
+                    "coldstart": cold,
+                    "load": load,
+                    "polling_wall_seconds": polling_wall,
+                    "total_wall_seconds": total,
+                },
+                indent=1,
+            )
+        )
         chart(main_rows, RESULTS / "polling.png")
         print(f"wrote {RESULTS / 'polling.md'}, {RESULTS / 'polling.png'}")
     failed = [r for r in rows if not r["ok"]]

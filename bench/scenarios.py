@@ -10,6 +10,7 @@ Each job is `pending` for its first PENDING_SECONDS (queued, containers starting
 it ends (the emulator's model; a real destination commits in batches: airbyte_client/polling.py allows for a
 minute of lag).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,9 @@ def policy_name(scenario: str) -> str:
 def end_points(nominal: float, ends: str) -> list[float]:
     """ENDPOINTS job ends: spread evenly over the usual range (+/-10 %), or +/-5 % around half or twice it; a job
     that fails at half stops at half its usual time."""
-    spread, centre = {"in range": (0.2, 1.0), "half": (0.1, 0.5), "double": (0.1, 2.0),
-                      "fails at half": (0.1, 0.5)}[ends]
+    spread, centre = {"in range": (0.2, 1.0), "half": (0.1, 0.5), "double": (0.1, 2.0), "fails at half": (0.1, 0.5)}[
+        ends
+    ]
     return [round(nominal * centre * (1 - spread / 2 + spread * (i + 0.5) / ENDPOINTS), 1) for i in range(ENDPOINTS)]
 
 
@@ -58,15 +60,24 @@ def seed(emu: Any, clock: Any, connection: str, scenario: str, nominal: float, e
         size = rate * end
     if ends == "fails at half":  # a job on course for its usual time fails at ``end`` with what it committed
         done = (end - PENDING_SECONDS) / (nominal - PENDING_SECONDS)
-        script = JobScript.timed(end, final="failed", rows=int(volume * done / 1000), bytes=int(volume * done),
-                                 pending_seconds=PENDING_SECONDS)
+        script = JobScript.timed(
+            end,
+            final="failed",
+            rows=int(volume * done / 1000),
+            bytes=int(volume * done),
+            pending_seconds=PENDING_SECONDS,
+        )
     else:
-        script = JobScript.timed(end, final="succeeded", rows=int(size / 1000), bytes=int(size),
-                                 pending_seconds=PENDING_SECONDS)
+        script = JobScript.timed(
+            end, final="succeeded", rows=int(size / 1000), bytes=int(size), pending_seconds=PENDING_SECONDS
+        )
     emu.add_connection(connection, script=script)
     for i, position in enumerate(ORDER[:HISTORY]):
         seconds = nominal * (0.9 + 0.2 * position)
         past = volume * (1 + VOLUME_NOISE * _noise(i)) if scenario == "stable" else rate * seconds
-        emu.start_running_job(connection, JobScript.timed(seconds, rows=int(past / 1000), bytes=int(past),
-                                                          pending_seconds=PENDING_SECONDS), job_type="sync")
+        emu.start_running_job(
+            connection,
+            JobScript.timed(seconds, rows=int(past / 1000), bytes=int(past), pending_seconds=PENDING_SECONDS),
+            job_type="sync",
+        )
         clock.sleep(seconds + 120)

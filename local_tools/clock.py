@@ -3,6 +3,7 @@
 On a VirtualClock, waiting advances time instead of passing it, so a 24 h sync runs in seconds while every
 component still agrees on what time it is.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """The Airbyte public API client the Lambda handlers use: one base URL, bounded retries inside the invocation's
 time budget, credentials re-read after a rotation, and nothing derived from the secret in any output."""
+
 from .client import (
     ACTIVE_JOB_ID_HEADER,
     ACTIVE_JOB_TYPE_HEADER,
@@ -27,8 +28,25 @@ from .errors import (
 from .transport import ApiResponse
 
 __all__ = [
-    "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "ATTACHED_HEADER", "CANCEL_OUTCOME_HEADER", "JOB_HISTORY_HEADER",
-    "NEXT_POLL_HEADER", "POLL_PLAN_HEADER", "RECOVERED_HEADER",
-    "AirbyteClient", "ApiResponse", "ClientConfig", "AirbyteError", "AuthError", "CleanupFailed", "ConfigError",
-    "Conflict", "InvalidRequest", "JobUnreadable", "MalformedResponse", "Unavailable", "Unprocessable",
+    "ACTIVE_JOB_ID_HEADER",
+    "ACTIVE_JOB_TYPE_HEADER",
+    "ATTACHED_HEADER",
+    "CANCEL_OUTCOME_HEADER",
+    "JOB_HISTORY_HEADER",
+    "NEXT_POLL_HEADER",
+    "POLL_PLAN_HEADER",
+    "RECOVERED_HEADER",
+    "AirbyteClient",
+    "ApiResponse",
+    "ClientConfig",
+    "AirbyteError",
+    "AuthError",
+    "CleanupFailed",
+    "ConfigError",
+    "Conflict",
+    "InvalidRequest",
+    "JobUnreadable",
+    "MalformedResponse",
+    "Unavailable",
+    "Unprocessable",
 ]

@@ -9,6 +9,7 @@ The secret (JSON) takes one of four shapes:
 Every value is registered with ``redaction`` as soon as it is read, so it can never be printed. The secret's
 text comes from secrets.py, which avoids importing boto3 where it can: most of a handler's cold start is imports.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,6 +17,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import redaction, retry
 from .errors import ConfigError
@@ -34,7 +36,7 @@ DEFAULT_TOKEN_LIFETIME_SECONDS = 180
 
 @dataclass(frozen=True)
 class Credentials:
-    kind: str                                   # client_credentials | bearer | basic | none
+    kind: str  # client_credentials | bearer | basic | none
     values: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:  # never print the values
@@ -58,7 +60,7 @@ class Credentials:
         return None
 
 
-def parse_secret(secret) -> Credentials:
+def parse_secret(secret: object) -> Credentials:
     """Turn the secret's JSON into Credentials; an unknown shape names the expected keys, never the values."""
     if not isinstance(secret, dict):
         raise ConfigError("The Airbyte secret must be a JSON object")
@@ -96,7 +98,7 @@ class TokenCache:
     """Access tokens in module scope, keyed by (token URL, client id, secret fingerprint), kept until 60 s before
     expiry. A rotated secret has another fingerprint, so it never reuses a token of the old one."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
         self._lock = threading.Lock()
 
@@ -104,14 +106,14 @@ class TokenCache:
     def key(token_url: str, credentials: Credentials) -> tuple[str, ...]:
         return (token_url, credentials.values["client_id"], credentials.fingerprint)
 
-    def get(self, key) -> str | None:
+    def get(self, key: tuple[str, ...]) -> str | None:
         with self._lock:
             entry = self._tokens.get(key)
         if entry and retry.wall_time() < entry[1]:
             return entry[0]
         return None
 
-    def put(self, key, token: str, expires_in) -> None:
+    def put(self, key: tuple[str, ...], token: str, expires_in: Any) -> None:
         redaction.register(token)
         try:
             lifetime = float(expires_in)
@@ -122,7 +124,7 @@ class TokenCache:
         with self._lock:
             self._tokens[key] = (token, valid_until)
 
-    def drop(self, key) -> None:
+    def drop(self, key: tuple[str, ...]) -> None:
         with self._lock:
             self._tokens.pop(key, None)
 

@@ -4,9 +4,11 @@ createJob (whose never-two-syncs policy lives in create.py).
 Airbyte's server decides some things differently from what its API description suggests
 (docs/airbyte-behaviour.md); this client is written to the server.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -18,8 +20,8 @@ from .transport import ApiResponse, Transport
 from .validation import require_connection_id, require_job_id, require_job_type
 
 # What a handler adds to a response, to report what it did on the caller's behalf (docs/handler-contract.md).
-ATTACHED_HEADER = "x-airbyte-sync-attached"            # true: a job someone else started was adopted
-RECOVERED_HEADER = "x-airbyte-sync-recovered"          # true: the job an earlier, broken-off attempt created
+ATTACHED_HEADER = "x-airbyte-sync-attached"  # true: a job someone else started was adopted
+RECOVERED_HEADER = "x-airbyte-sync-recovered"  # true: the job an earlier, broken-off attempt created
 ACTIVE_JOB_ID_HEADER = "x-airbyte-sync-active-job-id"  # a job of another type runs: wait for it, then trigger
 ACTIVE_JOB_TYPE_HEADER = "x-airbyte-sync-active-job-type"
 CANCEL_OUTCOME_HEADER = "x-airbyte-sync-cancel-outcome"
@@ -32,12 +34,23 @@ CANCELLED, ALREADY_ENDED, NOT_OURS, UNREADABLE = "cancelled", "alreadyEnded", "n
 
 
 class AirbyteClient:
-    def __init__(self, config: ClientConfig, *, credentials: auth.Credentials | None = None,
-                 session: requests.Session | None = None, logger: Any = None,
-                 lambda_remaining_seconds: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        credentials: auth.Credentials | None = None,
+        session: requests.Session | None = None,
+        logger: Any = None,
+        lambda_remaining_seconds: Callable[[], float] | None = None,
+    ):
         self.config = config
-        self.transport = Transport(config, credentials=credentials, session=session, logger=logger,
-                                   lambda_remaining_seconds=lambda_remaining_seconds)
+        self.transport = Transport(
+            config,
+            credentials=credentials,
+            session=session,
+            logger=logger,
+            lambda_remaining_seconds=lambda_remaining_seconds,
+        )
         self.log = self.transport.log
 
     def budget(self, seconds: float | None = None) -> retry.Budget:
@@ -45,28 +58,37 @@ class AirbyteClient:
 
     # ------------------------------------------------------------------ operations
 
-    def create_job(self, connection_id, job_type, *, look_for_job_since: float | None = None) -> ApiResponse:
+    def create_job(
+        self, connection_id: object, job_type: object, *, look_for_job_since: float | None = None
+    ) -> ApiResponse:
         """Trigger one job, never two; see create.py."""
         from .create import trigger_one_job
 
-        return trigger_one_job(self, require_connection_id(connection_id), require_job_type(job_type),
-                               look_for_job_since=look_for_job_since)
+        return trigger_one_job(
+            self,
+            require_connection_id(connection_id),
+            require_job_type(job_type),
+            look_for_job_since=look_for_job_since,
+        )
 
-    def get_job(self, job_id, *, budget: retry.Budget | None = None) -> ApiResponse:
+    def get_job(self, job_id: object, *, budget: retry.Budget | None = None) -> ApiResponse:
         """The job. Today's server answers 403 (not 404) for a job it cannot find in a workspace these credentials
         see: re-read the credentials once, ask again, then say the job can no longer be read."""
         job_id = require_job_id(job_id)
         budget = budget or self.budget()
         response = self.transport.call("getJob", "GET", f"/jobs/{job_id}", budget=budget)
         if response.status_code in (403, 404):
-            self.log.info("Airbyte refused to read the job; re-reading the credentials and asking once more",
-                          extra={"status_code": response.status_code})
+            self.log.info(
+                "Airbyte refused to read the job; re-reading the credentials and asking once more",
+                extra={"status_code": response.status_code},
+            )
             self.transport.refresh_credentials()
             response = self.transport.call("getJob", "GET", f"/jobs/{job_id}", budget=budget)
         if response.status_code in (403, 404):
             raise JobUnreadable(
                 f"Airbyte answered {response.status_code} to getJob {job_id} twice: the job can no longer be read "
-                "(it was deleted, or these credentials lost access to its workspace)")
+                "(it was deleted, or these credentials lost access to its workspace)"
+            )
         if not 200 <= (response.status_code or 0) < 300:
             raise self.transport.unexpected("getJob", response)
         job = response.body
@@ -75,23 +97,29 @@ class AirbyteClient:
             self.log.warning("Job succeeded with 0 bytes synced; it may not have run", extra={"job_id": job_id})
         return response
 
-    def list_jobs(self, connection_id, *, job_type: str | None = None, limit: int = 20,
-                  budget: retry.Budget | None = None) -> list[dict]:
+    def list_jobs(
+        self, connection_id: object, *, job_type: str | None = None, limit: int = 20, budget: retry.Budget | None = None
+    ) -> list[dict]:
         """The connection's jobs, newest first (one page)."""
-        params: dict[str, Any] = {"connectionId": require_connection_id(connection_id), "limit": limit,
-                                  "orderBy": "createdAt|DESC"}
+        params: dict[str, Any] = {
+            "connectionId": require_connection_id(connection_id),
+            "limit": limit,
+            "orderBy": "createdAt|DESC",
+        }
         if job_type is not None:
             params["jobType"] = require_job_type(job_type)
         response = self.transport.call("listJobs", "GET", "/jobs", params=params, budget=budget or self.budget())
         if response.status_code == 403:
-            raise AuthError(f"Airbyte answered 403 to listJobs for connection {params['connectionId']}: the connection "
-                            "does not exist, or these credentials may not use it")
+            raise AuthError(
+                f"Airbyte answered 403 to listJobs for connection {params['connectionId']}: the connection "
+                "does not exist, or these credentials may not use it"
+            )
         if not 200 <= (response.status_code or 0) < 300:
             raise self.transport.unexpected("listJobs", response)
         data = response.body.get("data")
         return [job for job in data if isinstance(job, dict)] if isinstance(data, list) else []
 
-    def cancel_if_ours(self, job_id, *, connection_id, attached) -> ApiResponse:
+    def cancel_if_ours(self, job_id: object, *, connection_id: object, attached: object) -> ApiResponse:
         """Cancel the job only when this execution created it and it still runs.
 
         DELETE /jobs/{id} cancels the connection's CURRENT job, whichever that is, and answers 200 on a job that
@@ -132,6 +160,17 @@ def _outcome(outcome: str, response: ApiResponse | None) -> ApiResponse:
     return ApiResponse(response.status_code, {**response.headers, CANCEL_OUTCOME_HEADER: outcome}, response.body)
 
 
-__all__ = ["AirbyteClient", "ApiResponse", "ClientConfig", "InvalidRequest", "ATTACHED_HEADER", "RECOVERED_HEADER",
-           "ACTIVE_JOB_ID_HEADER", "ACTIVE_JOB_TYPE_HEADER", "CANCEL_OUTCOME_HEADER", "JOB_HISTORY_HEADER",
-           "NEXT_POLL_HEADER", "POLL_PLAN_HEADER"]
+__all__ = [
+    "AirbyteClient",
+    "ApiResponse",
+    "ClientConfig",
+    "InvalidRequest",
+    "ATTACHED_HEADER",
+    "RECOVERED_HEADER",
+    "ACTIVE_JOB_ID_HEADER",
+    "ACTIVE_JOB_TYPE_HEADER",
+    "CANCEL_OUTCOME_HEADER",
+    "JOB_HISTORY_HEADER",
+    "NEXT_POLL_HEADER",
+    "POLL_PLAN_HEADER",
+]

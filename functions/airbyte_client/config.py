@@ -1,7 +1,9 @@
 """The client's configuration, from the function's environment."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import retry
@@ -9,7 +11,7 @@ from .errors import ConfigError
 from .validation import normalize_base_url
 
 
-def _env_number(environ, name: str, default: float) -> float:
+def _env_number(environ: Mapping[str, str], name: str, default: float) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
         return default
@@ -39,11 +41,11 @@ class ClientConfig:
     # Kept free before the Lambda function's own timeout, to return an answer instead of being cut off.
     lambda_margin_seconds: float = 5.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     @classmethod
-    def from_env(cls, environ=None) -> "ClientConfig":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientConfig:
         env = os.environ if environ is None else environ
         policy = retry.RetryPolicy(
             max_attempts=int(_env_number(env, "AIRBYTE_RETRY_MAX_ATTEMPTS", 5)),

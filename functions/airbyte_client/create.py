@@ -14,8 +14,10 @@ What Airbyte's server does (docs/airbyte-behaviour.md) and what this does about 
   the attempt began before ever POSTing again.
 - A Step Functions retry of the state (retryCount > 0) first looks for the job an earlier invocation created.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import retry
@@ -40,8 +42,9 @@ if TYPE_CHECKING:
 LOOKUP_RESERVE_SECONDS = 15.0
 
 
-def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
-                    look_for_job_since: float | None = None) -> ApiResponse:
+def trigger_one_job(
+    client: AirbyteClient, connection_id: str, job_type: str, *, look_for_job_since: float | None = None
+) -> ApiResponse:
     """The job (see the module docstring), with what the connection's recent jobs of the type took
     (JOB_HISTORY_HEADER, from the listing made anyway: no extra request) for the predictive polling policy."""
     from .client import JOB_HISTORY_HEADER
@@ -54,8 +57,13 @@ def trigger_one_job(client: AirbyteClient, connection_id: str, job_type: str, *,
     return response
 
 
-def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_job_since: float | None,
-             listings: list[list[dict]]) -> ApiResponse:
+def _trigger(
+    client: AirbyteClient,
+    connection_id: str,
+    job_type: str,
+    look_for_job_since: float | None,
+    listings: list[list[dict]],
+) -> ApiResponse:
     from .client import ACTIVE_JOB_ID_HEADER, ACTIVE_JOB_TYPE_HEADER, ATTACHED_HEADER, RECOVERED_HEADER
 
     config, log = client.config, client.log
@@ -72,13 +80,26 @@ def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_
     def waiting_for(job: dict) -> ApiResponse:
         """Another type's job runs: no POST now (a reset or clear would cancel it, a sync would be refused)."""
         job_id, kind = job_id_of(job), str(job.get("jobType"))
-        log.info("A job of another type runs on the connection; the state machine waits for it",
-                 extra={"active_job_id": job_id, "active_job_type": kind})
-        body = {"status": 409, "title": "try-again-later",
-                "detail": f"A {kind} job ({job_id}) is running for connection {connection_id}.",
-                "data": {"message": f"A {kind} job is running for: {connection_id}"}}
-        return ApiResponse(409, {"content-type": "application/json", ATTACHED_HEADER: False,
-                                 ACTIVE_JOB_ID_HEADER: job_id, ACTIVE_JOB_TYPE_HEADER: kind}, body)
+        log.info(
+            "A job of another type runs on the connection; the state machine waits for it",
+            extra={"active_job_id": job_id, "active_job_type": kind},
+        )
+        body = {
+            "status": 409,
+            "title": "try-again-later",
+            "detail": f"A {kind} job ({job_id}) is running for connection {connection_id}.",
+            "data": {"message": f"A {kind} job is running for: {connection_id}"},
+        }
+        return ApiResponse(
+            409,
+            {
+                "content-type": "application/json",
+                ATTACHED_HEADER: False,
+                ACTIVE_JOB_ID_HEADER: job_id,
+                ACTIVE_JOB_TYPE_HEADER: kind,
+            },
+            body,
+        )
 
     def decide_on(jobs: list[dict]) -> ApiResponse | None:
         active = newest_active(jobs)
@@ -136,8 +157,15 @@ def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_
                 log.info("The earlier POST did create a job; adopting it", extra={"job_id": job_id_of(ours)})
                 return adopted(ours, attached=False, recovered=True)
         try:
-            response = client.transport.exchange("createJob", "POST", "/jobs", json=body, budget=budget,
-                                                 read_timeout=config.create_read_timeout, keep=LOOKUP_RESERVE_SECONDS)
+            response = client.transport.exchange(
+                "createJob",
+                "POST",
+                "/jobs",
+                json=body,
+                budget=budget,
+                read_timeout=config.create_read_timeout,
+                keep=LOOKUP_RESERVE_SECONDS,
+            )
         except TransientFault as fault:
             outcome_unknown = outcome_unknown or fault.maybe_done
             raise
@@ -151,8 +179,10 @@ def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_
             window = config.conflict_lookup_seconds if is_unknown_outcome_conflict(409, response.body) else 0.0
             ours = created_since(began - skew, window)
             if ours is not None:
-                log.info("Airbyte answered 409 state-conflict, but the job exists; adopting it",
-                         extra={"job_id": job_id_of(ours)})
+                log.info(
+                    "Airbyte answered 409 state-conflict, but the job exists; adopting it",
+                    extra={"job_id": job_id_of(ours)},
+                )
                 return adopted(ours, attached=False, recovered=True)
         return response
 
@@ -166,14 +196,22 @@ def _trigger(client: AirbyteClient, connection_id: str, job_type: str, look_for_
         except Unavailable:
             ours = None
         if ours is None:
-            raise Unavailable(f"{error} A job may have been created: a retry of this step looks for it before "
-                              "posting again.") from None
+            raise Unavailable(
+                f"{error} A job may have been created: a retry of this step looks for it before posting again."
+            ) from None
         return adopted(ours, attached=False, recovered=True)
     return classify(response, job_type, connection_id, known_before, began - skew, adopted, waiting_for)
 
 
-def classify(response: ApiResponse, job_type: str, connection_id: str, known_before: set, began: float,
-             adopted, waiting_for) -> ApiResponse:
+def classify(
+    response: ApiResponse,
+    job_type: str,
+    connection_id: str,
+    known_before: set[int | None],
+    began: float,
+    adopted: Callable[..., ApiResponse],
+    waiting_for: Callable[[dict], ApiResponse],
+) -> ApiResponse:
     """What an answer of the POST (or an adoption already decided) means for the workflow."""
     from .client import ATTACHED_HEADER
 
@@ -184,8 +222,10 @@ def classify(response: ApiResponse, job_type: str, connection_id: str, known_bef
         job = response.body
         job_id = job_id_of(job)
         if job_id is None:
-            raise MalformedResponse("Airbyte answered createJob 200 without an integer jobId; the execution stops "
-                                    "here and nothing else was sent (look at the connection's jobs in Airbyte)")
+            raise MalformedResponse(
+                "Airbyte answered createJob 200 without an integer jobId; the execution stops "
+                "here and nothing else was sent (look at the connection's jobs in Airbyte)"
+            )
         if job.get("jobType") not in (None, job_type):
             return waiting_for(job)  # a queued job of another type came back: never adopt it as the requested one
         started = created_at(job)
@@ -194,14 +234,18 @@ def classify(response: ApiResponse, job_type: str, connection_id: str, known_bef
         return response
     message = problem_message(response.body, f"HTTP {status}")
     if status == 409:
-        raise Conflict(f"Airbyte answered 409 {problem_kind(response.body) or 'conflict'}: {message}. No job of "
-                       f"connection {connection_id} appeared: the connection may be inactive, or Airbyte could not "
-                       "start the job.")
+        raise Conflict(
+            f"Airbyte answered 409 {problem_kind(response.body) or 'conflict'}: {message}. No job of "
+            f"connection {connection_id} appeared: the connection may be inactive, or Airbyte could not "
+            "start the job."
+        )
     if status == 422:
         raise Unprocessable(f"Airbyte cannot run this job (422): {message}")
     if status == 403:
-        raise AuthError(f"Airbyte answered 403 to createJob for connection {connection_id}: the connection does not "
-                        f"exist, or these credentials may not use it ({message})")
+        raise AuthError(
+            f"Airbyte answered 403 to createJob for connection {connection_id}: the connection does not "
+            f"exist, or these credentials may not use it ({message})"
+        )
     if status == 404:
         raise InvalidRequest(f"Airbyte has no connection {connection_id} (404): {message}")
     raise InvalidRequest(f"Airbyte createJob answered {status}: {message}")

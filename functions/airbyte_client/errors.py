@@ -7,6 +7,7 @@ Messages are built from operation names, HTTP statuses, exception type names and
 every message is scrubbed of known credential values when the error is made (Airbyte may echo a request header
 in its error body).
 """
+
 from __future__ import annotations
 
 from . import redaction
@@ -15,7 +16,7 @@ from . import redaction
 class AirbyteError(Exception):
     """Base class; subclasses are renamed ``Airbyte.<ClassName>``."""
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls.__name__ = "Airbyte." + cls.__name__
         cls.__qualname__ = cls.__name__

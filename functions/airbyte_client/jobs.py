@@ -1,8 +1,9 @@
 """Plain functions over Airbyte's answers: job times, job states, problem bodies. No I/O."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .validation import TERMINAL_STATUSES
@@ -28,7 +29,7 @@ def parse_airbyte_time(value: Any) -> float | None:
         except ValueError:
             return None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     return None
 

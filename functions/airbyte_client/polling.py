@@ -19,24 +19,25 @@ how long to wait before the next poll. No I/O; the handlers feed them Airbyte's 
 The state machine waits ``nextPollSeconds`` (the loop's `x-loop.suggestedWaitSeconds`), at least its
 pollInitialSeconds and never past its deadline; ``None`` means its adaptive formula.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .jobs import created_at, parse_airbyte_time
 
-HISTORY_JOBS = 10            # the newest succeeded jobs of the type that count
-MIN_HISTORY_JOBS = 3         # fewer: no prediction (the adaptive default)
+HISTORY_JOBS = 10  # the newest succeeded jobs of the type that count
+MIN_HISTORY_JOBS = 3  # fewer: no prediction (the adaptive default)
 STABLE_VOLUME_SPREAD = 0.05  # (most - least) / typical bytes at or below this: volumes are stable
-DENSE_SECONDS = 15.0         # the wait around the expected end
-DENSE_POLLS = 40             # a progress window wider than DENSE_POLLS x DENSE_SECONDS is polled this many times
-DURATION_WINDOW_POLLS = 12   # the same for a window of usual durations (wide: volumes vary)
-SPARSE_STEP = 0.75           # a sparse wait covers at most this fraction of the time left before the window
+DENSE_SECONDS = 15.0  # the wait around the expected end
+DENSE_POLLS = 40  # a progress window wider than DENSE_POLLS x DENSE_SECONDS is polled this many times
+DURATION_WINDOW_POLLS = 12  # the same for a window of usual durations (wide: volumes vary)
+SPARSE_STEP = 0.75  # a sparse wait covers at most this fraction of the time left before the window
 MAX_SPARSE_SECONDS = 1800.0  # ... and at most this long (a job that fails mid-way is seen this late at worst)
 # Duration basis: a wait may exceed the adaptive default's by this much. An end earlier than usual is then seen at
 # most 60 s later than the default sees it (its own waits grow up to 10 % between two polls: the other 20 s).
@@ -45,7 +46,7 @@ SLACK_SECONDS = 40.0
 # may be underestimated by up to COMMIT_LAG_SECONDS / (time running), so a sparse wait shrinks accordingly.
 COMMIT_LAG_SECONDS = 60.0
 MAX_WARM_UP_SECONDS = 120.0  # progress is trusted after this long running (less for syncs shorter than 40 min)
-PAST_RANGE_MARGIN = 0.05     # later than longest x (1 + this) (and two dense waits): the adaptive default
+PAST_RANGE_MARGIN = 0.05  # later than longest x (1 + this) (and two dense waits): the adaptive default
 
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
@@ -70,10 +71,16 @@ class JobHistory:
         return (self.most_bytes - self.least_bytes) / self.typical_bytes <= STABLE_VOLUME_SPREAD
 
     def to_json(self) -> dict[str, Any]:
-        return {"jobType": self.job_type, "samples": self.samples, "typicalSeconds": round(self.typical_seconds),
-                "shortestSeconds": round(self.shortest_seconds), "longestSeconds": round(self.longest_seconds),
-                "typicalBytes": _whole(self.typical_bytes), "leastBytes": _whole(self.least_bytes),
-                "mostBytes": _whole(self.most_bytes)}
+        return {
+            "jobType": self.job_type,
+            "samples": self.samples,
+            "typicalSeconds": round(self.typical_seconds),
+            "shortestSeconds": round(self.shortest_seconds),
+            "longestSeconds": round(self.longest_seconds),
+            "typicalBytes": _whole(self.typical_bytes),
+            "leastBytes": _whole(self.least_bytes),
+            "mostBytes": _whole(self.most_bytes),
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> JobHistory | None:
@@ -83,8 +90,10 @@ class JobHistory:
         try:
             seconds = [float(data[key]) for key in ("typicalSeconds", "shortestSeconds", "longestSeconds")]
             samples = int(data["samples"])
-            volumes = [None if data.get(key) is None else float(data[key])
-                       for key in ("typicalBytes", "leastBytes", "mostBytes")]
+            volumes = [
+                None if data.get(key) is None else float(data[key])
+                for key in ("typicalBytes", "leastBytes", "mostBytes")
+            ]
         except (KeyError, TypeError, ValueError):
             return None
         if samples < MIN_HISTORY_JOBS or not all(math.isfinite(s) and s > 0 for s in seconds):
@@ -115,9 +124,11 @@ class AdaptivePolicy:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             return float(value) if ok and value >= 0 else default
 
-        return cls(number("initialSeconds", defaults.initial_seconds),
-                   number("elapsedFraction", defaults.elapsed_fraction),
-                   number("maxSeconds", defaults.max_seconds))
+        return cls(
+            number("initialSeconds", defaults.initial_seconds),
+            number("elapsedFraction", defaults.elapsed_fraction),
+            number("maxSeconds", defaults.max_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,9 +143,15 @@ class PollPlan:
     latest_end: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"policy": "predictive", "phase": self.phase, "basis": self.basis,
-                "nextPollSeconds": self.next_poll_seconds, "expectedEndAt": _iso(self.expected_end),
-                "earliestEndAt": _iso(self.earliest_end), "latestEndAt": _iso(self.latest_end)}
+        return {
+            "policy": "predictive",
+            "phase": self.phase,
+            "basis": self.basis,
+            "nextPollSeconds": self.next_poll_seconds,
+            "expectedEndAt": _iso(self.expected_end),
+            "earliestEndAt": _iso(self.earliest_end),
+            "latestEndAt": _iso(self.latest_end),
+        }
 
 
 def parse_duration_seconds(text: Any) -> float | None:
@@ -178,13 +195,21 @@ def job_history(jobs: list, job_type: str) -> JobHistory | None:
         return None
     known = [v for v in volumes if v is not None]
     bytes_known = len(known) == len(volumes)
-    return JobHistory(job_type, len(durations), statistics.median(durations), min(durations), max(durations),
-                      statistics.median(known) if bytes_known else None,
-                      min(known) if bytes_known else None, max(known) if bytes_known else None)
+    return JobHistory(
+        job_type,
+        len(durations),
+        statistics.median(durations),
+        min(durations),
+        max(durations),
+        statistics.median(known) if bytes_known else None,
+        min(known) if bytes_known else None,
+        max(known) if bytes_known else None,
+    )
 
 
-def plan_next_poll(job: dict, history: JobHistory | None, now: float,
-                   fallback: AdaptivePolicy = AdaptivePolicy()) -> PollPlan:
+def plan_next_poll(
+    job: dict, history: JobHistory | None, now: float, fallback: AdaptivePolicy = AdaptivePolicy()
+) -> PollPlan:
     """The wait before the next poll of ``job`` (a getJob body) at epoch ``now``; see the module docstring."""
     if history is None:
         return PollPlan("noHistory")
@@ -209,8 +234,14 @@ def plan_next_poll(job: dict, history: JobHistory | None, now: float,
         if running >= warm_up:
             return by_duration  # nothing committed yet: progress says nothing
         wait = min(by_duration.next_poll_seconds or math.inf, max(1.0, warm_up - running))
-        return PollPlan("warmingUp", _seconds(wait), "duration", by_duration.expected_end,
-                        by_duration.earliest_end, by_duration.latest_end)
+        return PollPlan(
+            "warmingUp",
+            _seconds(wait),
+            "duration",
+            by_duration.expected_end,
+            by_duration.earliest_end,
+            by_duration.latest_end,
+        )
     rate = committed / running
     assert history.typical_bytes is not None and history.least_bytes is not None and history.most_bytes is not None
 
@@ -235,8 +266,9 @@ def _duration_plan(elapsed: float, history: JobHistory, start: float, fallback: 
     phase, wait = _approach(elapsed, earliest - spacing, spacing, 1.0)
     if phase == "sparse":
         wait = min(wait, default_wait + SLACK_SECONDS)
-    return PollPlan(phase, _seconds(wait), "duration", start + history.typical_seconds, start + earliest,
-                    start + latest)
+    return PollPlan(
+        phase, _seconds(wait), "duration", start + history.typical_seconds, start + earliest, start + latest
+    )
 
 
 def _approach(elapsed: float, dense_from: float, spacing: float, step: float) -> tuple[str, float]:
@@ -260,4 +292,4 @@ def _whole(value: float | None) -> int | None:
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(round(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(round(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,6 +6,7 @@ Error messages (errors.AirbyteError), log records (``RedactingFilter``) and the 
 machine (``scrub_data``) all pass through ``scrub``. Airbyte, or a proxy in front of it, may echo a request header
 in an error body; this keeps that echo out of the execution history too.
 """
+
 from __future__ import annotations
 
 import base64
@@ -91,8 +92,11 @@ class RedactingFilter(logging.Filter):
         elif not isinstance(record.msg, (int, float)):
             record.msg = scrub_data(record.msg)
         if record.args:
-            record.args = tuple(scrub_data(arg) for arg in record.args) if isinstance(record.args, tuple) \
+            record.args = (
+                tuple(scrub_data(arg) for arg in record.args)
+                if isinstance(record.args, tuple)
                 else scrub_data(record.args)
+            )
         for key, value in list(record.__dict__.items()):
             if key not in self._STANDARD and isinstance(value, (str, dict, list)):
                 setattr(record, key, scrub_data(value))

@@ -7,6 +7,7 @@ can make sleeps instant and recorded:
 
 ``monotonic`` measures budgets; ``wall_time`` is the epoch clock compared with Airbyte's job start times.
 """
+
 from __future__ import annotations
 
 import random as _random
@@ -26,8 +27,8 @@ MIN_EXCHANGE_SECONDS = 1.0
 class RetryPolicy:
     max_attempts: int = 5
     base_seconds: float = 1.0
-    max_wait_seconds: float = 20.0      # cap per wait, Retry-After included
-    budget_seconds: float = 120.0       # total time one invocation may spend, also capped by the Lambda timeout
+    max_wait_seconds: float = 20.0  # cap per wait, Retry-After included
+    budget_seconds: float = 120.0  # total time one invocation may spend, also capped by the Lambda timeout
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))] (attempt counts from 1)."""

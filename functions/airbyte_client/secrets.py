@@ -16,6 +16,7 @@ Most of a handler's cold start is imports, and boto3 alone costs more than the r
 Errors name the Secrets Manager error code and the ARN, never the secret's value. ``path_used`` tells the bench
 and the tests which path answered last.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,16 @@ from . import retry
 from .errors import ConfigError, Unavailable
 
 PERMANENT_SECRET_ERRORS = (
-    "ResourceNotFound", "AccessDenied", "InvalidParameter", "InvalidRequest", "DecryptionFailure", "ValidationException",
-    "UnrecognizedClient", "InvalidSignature", "IncompleteSignature", "MissingAuthenticationToken",
+    "ResourceNotFound",
+    "AccessDenied",
+    "InvalidParameter",
+    "InvalidRequest",
+    "DecryptionFailure",
+    "ValidationException",
+    "UnrecognizedClient",
+    "InvalidSignature",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
 )
 EXTENSION_DEFAULT_PORT = "2773"
 TIMEOUTS = (3.05, 10.0)  # connect, read
@@ -83,9 +92,13 @@ def _from_extension(secret_arn: str, env: Any) -> str | None:
     call decides, so an error is always Secrets Manager's own."""
     port = env.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") or EXTENSION_DEFAULT_PORT
     try:
-        answer = requests.get(f"http://localhost:{port}/secretsmanager/get", params={"secretId": secret_arn},
-                              headers={"X-Aws-Parameters-Secrets-Token": env["AWS_SESSION_TOKEN"]},
-                              timeout=TIMEOUTS, allow_redirects=False)
+        answer = requests.get(
+            f"http://localhost:{port}/secretsmanager/get",
+            params={"secretId": secret_arn},
+            headers={"X-Aws-Parameters-Secrets-Token": env["AWS_SESSION_TOKEN"]},
+            timeout=TIMEOUTS,
+            allow_redirects=False,
+        )
     except requests.RequestException:
         return None
     if answer.status_code != 200:
@@ -110,16 +123,26 @@ def _direct(secret_arn: str, endpoint: tuple[str, str], env: Any) -> str:
     from requests_aws4auth import AWS4Auth  # small (hashlib, hmac); only when a secret is read
 
     url, region = endpoint
-    signer = AWS4Auth(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], region, "secretsmanager",
-                      session_token=env.get("AWS_SESSION_TOKEN") or None)
+    signer = AWS4Auth(
+        env["AWS_ACCESS_KEY_ID"],
+        env["AWS_SECRET_ACCESS_KEY"],
+        region,
+        "secretsmanager",
+        session_token=env.get("AWS_SESSION_TOKEN") or None,
+    )
     try:
-        answer = requests.post(url, data=json.dumps({"SecretId": secret_arn}), auth=signer, timeout=TIMEOUTS,
-                               allow_redirects=False,
-                               headers={"Content-Type": "application/x-amz-json-1.1",
-                                        "X-Amz-Target": "secretsmanager.GetSecretValue"})
+        answer = requests.post(
+            url,
+            data=json.dumps({"SecretId": secret_arn}),
+            auth=signer,
+            timeout=TIMEOUTS,
+            allow_redirects=False,
+            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"},
+        )
     except requests.RequestException as exc:
-        raise Unavailable(f"Cannot read the Airbyte secret (transient): {type(exc).__name__} reaching Secrets "
-                          "Manager") from None
+        raise Unavailable(
+            f"Cannot read the Airbyte secret (transient): {type(exc).__name__} reaching Secrets Manager"
+        ) from None
     if answer.status_code == 200:
         return _secret_string(answer, secret_arn)
     code, message = _aws_error(answer)
@@ -149,8 +172,9 @@ def _secret_string(answer: requests.Response, secret_arn: str) -> str:
     try:
         body = answer.json()
     except ValueError:
-        raise Unavailable(f"Cannot read the Airbyte secret (transient): an unreadable answer for {secret_arn}") \
-            from None
+        raise Unavailable(
+            f"Cannot read the Airbyte secret (transient): an unreadable answer for {secret_arn}"
+        ) from None
     text = body.get("SecretString") if isinstance(body, dict) else None
     if not isinstance(text, str):
         raise ConfigError("The Airbyte secret has no SecretString (a binary secret is not supported)")

@@ -4,12 +4,14 @@ Every path, the token endpoint included, is derived from ONE configured base URL
 errors, timeouts, 5xx, 429, unreadable bodies) are retried with jittered backoff inside the invocation's time
 budget (retry.Budget); a 401 re-reads the credentials once. Answers the product names are left to the caller.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -24,14 +26,13 @@ ALLOWED_RESPONSE_HEADERS = frozenset({"content-type", "retry-after"})
 
 @dataclass
 class ApiResponse:
-    status_code: int | None            # None when the handler decided without asking Airbyte
+    status_code: int | None  # None when the handler decided without asking Airbyte
     headers: dict[str, Any] = field(default_factory=dict)
     body: Any = None
 
     def to_contract(self) -> dict:
         """The handler contract's response object, scrubbed of every credential value."""
-        return redaction.scrub_data({"statusCode": self.status_code, "headers": dict(self.headers),
-                                     "body": self.body})
+        return redaction.scrub_data({"statusCode": self.status_code, "headers": dict(self.headers), "body": self.body})
 
 
 class TransientFault(Exception):
@@ -59,12 +60,18 @@ def shared_session() -> requests.Session:
 
 
 class Transport:
-    def __init__(self, config: ClientConfig, *, credentials: auth.Credentials | None = None,
-                 session: requests.Session | None = None, logger: Any = None,
-                 lambda_remaining_seconds: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        credentials: auth.Credentials | None = None,
+        session: requests.Session | None = None,
+        logger: Any = None,
+        lambda_remaining_seconds: Callable[[], float] | None = None,
+    ):
         self.config = config
         self._credentials = credentials
-        self._credentials_reread = False   # at most one forced re-read of the secret per invocation
+        self._credentials_reread = False  # at most one forced re-read of the secret per invocation
         self._session = session or shared_session()
         self.log = logger or logging.getLogger("airbyte_client")
         self._lambda_remaining_seconds = lambda_remaining_seconds
@@ -78,16 +85,33 @@ class Transport:
                 remaining = float(self._lambda_remaining_seconds())
             except Exception:  # a local context without the method: no Lambda limit
                 remaining = None
-        return retry.Budget(seconds if seconds is not None else self.config.retry_policy.budget_seconds,
-                            remaining, self.config.lambda_margin_seconds)
+        return retry.Budget(
+            seconds if seconds is not None else self.config.retry_policy.budget_seconds,
+            remaining,
+            self.config.lambda_margin_seconds,
+        )
 
     # ------------------------------------------------------------------ requests
 
-    def call(self, operation: str, method: str, path: str, *, budget: retry.Budget, params=None, json=None,
-             read_timeout: float | None = None) -> ApiResponse:
+    def call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        budget: retry.Budget,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        read_timeout: float | None = None,
+    ) -> ApiResponse:
         """One request, retried on transient faults; 401 re-reads the credentials once."""
-        return self.with_retries(operation, lambda: self.exchange(
-            operation, method, path, budget=budget, params=params, json=json, read_timeout=read_timeout), budget)
+        return self.with_retries(
+            operation,
+            lambda: self.exchange(
+                operation, method, path, budget=budget, params=params, json=json, read_timeout=read_timeout
+            ),
+            budget,
+        )
 
     def with_retries(self, operation: str, attempt: Callable[[], ApiResponse], budget: retry.Budget) -> ApiResponse:
         policy = self.config.retry_policy
@@ -100,10 +124,18 @@ class Transport:
                 failures += 1
                 wait = policy.wait_before_next(failures, fault.retry_after)
                 if failures >= policy.max_attempts or not budget.allows(wait + retry.MIN_EXCHANGE_SECONDS):
-                    raise Unavailable(f"Airbyte {operation} still failing after {failures} attempt(s); "
-                                      f"last fault: {fault.what}") from None
-                self.log.warning("Transient Airbyte fault; retrying", extra={
-                    "operation": operation, "fault": fault.what, "attempt": failures, "wait_seconds": round(wait, 3)})
+                    raise Unavailable(
+                        f"Airbyte {operation} still failing after {failures} attempt(s); last fault: {fault.what}"
+                    ) from None
+                self.log.warning(
+                    "Transient Airbyte fault; retrying",
+                    extra={
+                        "operation": operation,
+                        "fault": fault.what,
+                        "attempt": failures,
+                        "wait_seconds": round(wait, 3),
+                    },
+                )
                 retry.sleep(wait)
                 continue
             if response.status_code == 401:
@@ -115,8 +147,18 @@ class Transport:
                 continue
             return response
 
-    def exchange(self, operation: str, method: str, path: str, *, budget: retry.Budget, params=None, json=None,
-                 read_timeout: float | None = None, keep: float = 0.0) -> ApiResponse:
+    def exchange(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        budget: retry.Budget,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        read_timeout: float | None = None,
+        keep: float = 0.0,
+    ) -> ApiResponse:
         """One HTTP exchange (the access token first, when needed). Raises TransientFault."""
         headers = {"Accept": "application/json"}
         authorization = self._authorization(budget)
@@ -127,7 +169,12 @@ class Transport:
             raise TransientFault(f"{operation}: no time left in this invocation")
         try:
             raw = self._session.request(
-                method, self.config.base_url + path, params=params, json=json, headers=headers, timeout=timeouts,
+                method,
+                self.config.base_url + path,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=timeouts,
                 allow_redirects=False,  # a redirect would mean a misconfigured base URL; never resend credentials
             )
         except requests.RequestException as exc:
@@ -138,11 +185,15 @@ class Transport:
 
     def read_response(self, operation: str, raw: requests.Response) -> ApiResponse:
         status = raw.status_code
-        headers: dict[str, Any] = {k.lower(): v for k, v in raw.headers.items()
-                                   if k.lower() in ALLOWED_RESPONSE_HEADERS}
+        headers: dict[str, Any] = {
+            k.lower(): v for k, v in raw.headers.items() if k.lower() in ALLOWED_RESPONSE_HEADERS
+        }
         if status == 429 or status >= 500:
-            raise TransientFault(f"{operation}: HTTP {status}", maybe_done=True,
-                                 retry_after=retry.parse_retry_after(raw.headers.get("Retry-After")))
+            raise TransientFault(
+                f"{operation}: HTTP {status}",
+                maybe_done=True,
+                retry_after=retry.parse_retry_after(raw.headers.get("Retry-After")),
+            )
         if 300 <= status < 400:
             raise ConfigError(f"Airbyte {operation} answered a redirect ({status}); configure the final base URL")
         body: Any = None
@@ -151,8 +202,9 @@ class Transport:
                 body = raw.json()
             except ValueError:
                 if 200 <= status < 300:
-                    raise TransientFault(f"{operation}: HTTP {status} with an unreadable (non-JSON) body",
-                                         maybe_done=True) from None
+                    raise TransientFault(
+                        f"{operation}: HTTP {status} with an unreadable (non-JSON) body", maybe_done=True
+                    ) from None
                 body = raw.text[:2000]
         if 200 <= status < 300 and not isinstance(body, dict):
             raise TransientFault(f"{operation}: HTTP {status} without a JSON object body", maybe_done=True)
@@ -207,17 +259,20 @@ class Transport:
                 if self.refresh_credentials():
                     credentials = self.credentials()
                     continue
-                raise TransientFault(f"createAccessToken: HTTP {raw.status_code} (some Airbyte deployments answer "
-                                     "500 to wrong client credentials)",
-                                     retry_after=retry.parse_retry_after(raw.headers.get("Retry-After")))
+                raise TransientFault(
+                    f"createAccessToken: HTTP {raw.status_code} (some Airbyte deployments answer "
+                    "500 to wrong client credentials)",
+                    retry_after=retry.parse_retry_after(raw.headers.get("Retry-After")),
+                )
             response = self.read_response("createAccessToken", raw)
             if not 200 <= (response.status_code or 0) < 300:
                 raise self.unexpected("createAccessToken", response)
             token = response.body.get("access_token")
             if not isinstance(token, str) or not token:
                 raise TransientFault("createAccessToken: answer without an access_token")
-            auth.TOKENS.put(auth.TokenCache.key(self.config.token_url, credentials), token,
-                            response.body.get("expires_in"))
+            auth.TOKENS.put(
+                auth.TokenCache.key(self.config.token_url, credentials), token, response.body.get("expires_in")
+            )
             return token
 
     def _request_token(self, credentials: auth.Credentials, budget: retry.Budget) -> requests.Response:
@@ -233,7 +288,12 @@ class Transport:
         if timeouts is None:
             raise TransientFault("createAccessToken: no time left in this invocation")
         try:
-            return self._session.post(self.config.token_url, json=body, headers={"Accept": "application/json"},
-                                      timeout=timeouts, allow_redirects=False)
+            return self._session.post(
+                self.config.token_url,
+                json=body,
+                headers={"Accept": "application/json"},
+                timeout=timeouts,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             raise TransientFault(f"createAccessToken: {type(exc).__name__}") from None

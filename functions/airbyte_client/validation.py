@@ -1,4 +1,5 @@
 """Checks applied before a value goes into a URL or a request body."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -13,14 +14,14 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 INT64_MAX = 2**63 - 1
 
 
-def require_job_id(value) -> int:
+def require_job_id(value: object) -> int:
     """A jobId is an int64; bools (a subclass of int) and strings are refused rather than coerced."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
         raise InvalidRequest(f"jobId must be a non-negative integer, got a {type(value).__name__}")
     return value
 
 
-def require_connection_id(value) -> str:
+def require_connection_id(value: object) -> str:
     """A connectionId must be a UUID; returned in canonical form."""
     if not isinstance(value, str):
         raise InvalidRequest(f"connectionId must be a UUID string, got a {type(value).__name__}")
@@ -30,7 +31,7 @@ def require_connection_id(value) -> str:
         raise InvalidRequest("connectionId is not a UUID") from None
 
 
-def require_job_type(value) -> str:
+def require_job_type(value: object) -> str:
     """A jobType must be given and be one of Airbyte's; nothing falsy silently becomes `sync`."""
     if not isinstance(value, str) or value not in JOB_TYPES:
         raise InvalidRequest(f"jobType must be one of {', '.join(JOB_TYPES)}")
@@ -69,7 +70,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def normalize_base_url(url) -> str:
+def normalize_base_url(url: object) -> str:
     """The one configured base URL (`https://api.airbyte.com/v1`, `<host>/api/public/v1`) every path derives from.
 
     https is required, except on a loopback host (local emulator, port-forwarded self-managed Airbyte).
@@ -80,7 +81,7 @@ def normalize_base_url(url) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         raise ConfigError("AIRBYTE_API_URL is not a valid URL") from None
     if parts.scheme not in ("https", "http") or not host:
@@ -91,7 +92,9 @@ def normalize_base_url(url) -> str:
         raise ConfigError("AIRBYTE_API_URL must not have a query or fragment")
     if parts.path.rstrip("/").endswith("/api/v1"):
         # The legacy configuration API: its token endpoint answers differently and it has no public /jobs.
-        raise ConfigError("AIRBYTE_API_URL points at the legacy /api/v1; self-managed Airbyte's public API is <host>/api/public/v1")
+        raise ConfigError(
+            "AIRBYTE_API_URL points at the legacy /api/v1; self-managed Airbyte's public API is <host>/api/public/v1"
+        )
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError("AIRBYTE_API_URL must use https (plain http is allowed only on a loopback host)")
     return url

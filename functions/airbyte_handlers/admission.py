@@ -6,6 +6,7 @@ only (anything else, `arazzoResume` included, is dropped), tells the machine whi
 and names the execution after the event id (or the schedule's time): a redelivered event names an execution that
 already exists, and nothing new starts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-DOCUMENTED_FIELDS = ("connectionId", "jobType", "deadlineSeconds", "pollInitialSeconds", "pollElapsedFraction",
-                     "pollMaxSeconds", "pollPolicy", "failOnUnsuccessfulSync")
+DOCUMENTED_FIELDS = (
+    "connectionId",
+    "jobType",
+    "deadlineSeconds",
+    "pollInitialSeconds",
+    "pollElapsedFraction",
+    "pollMaxSeconds",
+    "pollPolicy",
+    "failOnUnsuccessfulSync",
+)
 SYNC_REQUESTED = ("airbyte-sync", "Airbyte Sync Requested")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 MAX_NAME_LENGTH = 80
@@ -60,8 +69,11 @@ def from_schedule(payload: dict) -> StartRequest:
     scheduled = payload.get("scheduledTime")
     if not isinstance(scheduled, str) or not scheduled:
         raise ValueError("the schedule's payload has no scheduledTime")
-    unique = re.sub(r"[^0-9TZ]", "", scheduled) + "-" + hashlib.sha256(
-        str(payload.get("scheduleArn")).encode("utf-8")).hexdigest()[:8]
+    unique = (
+        re.sub(r"[^0-9TZ]", "", scheduled)
+        + "-"
+        + hashlib.sha256(str(payload.get("scheduleArn")).encode("utf-8")).hexdigest()[:8]
+    )
     return StartRequest(execution_name("schedule", unique), {"connectionId": payload.get("connectionId")})
 
 

@@ -1,9 +1,12 @@
 """What every handler shares: the logger (scrubbed), the event parsing and the client built from the environment."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -26,20 +29,19 @@ class ContractRequest:
     body: object
     context: dict
 
-    def path_parameter(self, name: str):
+    def path_parameter(self, name: str) -> Any:
         path = self.parameters.get("path") or {}
         if name not in path:
             raise InvalidRequest(f"{self.operation_id} needs the path parameter {name}")
         return path[name]
 
-    def instruction(self, name: str):
+    def instruction(self, name: str) -> Any:
         """The value of the `X-Airbyte-Sync-<name>` header parameter (names are case-insensitive), or None."""
         wanted = (INSTRUCTION_PREFIX + name).lower()
         headers = self.parameters.get("header") or {}
         if not isinstance(headers, dict):
             return None
-        return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == wanted),
-                    None)
+        return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == wanted), None)
 
     @property
     def retry_count(self) -> int:
@@ -51,7 +53,7 @@ class ContractRequest:
         return parse_iso_timestamp(self.context.get("stateEnteredTime"))
 
 
-def parse_iso_timestamp(value) -> float | None:
+def parse_iso_timestamp(value: object) -> float | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -59,11 +61,11 @@ def parse_iso_timestamp(value) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
-def parse_event(event, operation_id: str, method: str) -> ContractRequest:
+def parse_event(event: Any, operation_id: str, method: str) -> ContractRequest:
     """Check the event follows the contract and was wired to this handler's operation."""
     if not isinstance(event, dict):
         raise InvalidRequest("The event must be a JSON object")
@@ -78,7 +80,7 @@ def parse_event(event, operation_id: str, method: str) -> ContractRequest:
     return ContractRequest(operation_id, parameters, event.get("body"), context)
 
 
-def start_invocation(event, lambda_context=None) -> None:
+def start_invocation(event: Any, lambda_context: Any = None) -> None:
     """Tie this invocation's log lines to its execution (job_id is added once known)."""
     logger.remove_keys(INVOCATION_KEYS)
     context = event.get("context") if isinstance(event, dict) else None
@@ -92,12 +94,14 @@ def start_invocation(event, lambda_context=None) -> None:
     logger.append_keys(**{k: v for k, v in keys.items() if isinstance(v, (str, int)) and not isinstance(v, bool)})
 
 
-def remaining_seconds(lambda_context):
+def remaining_seconds(lambda_context: Any) -> Callable[[], float] | None:
     """A callable for the client's time budget, or None outside Lambda."""
     if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
         return lambda: lambda_context.get_remaining_time_in_millis() / 1000.0
     return None
 
 
-def build_client(lambda_context=None) -> AirbyteClient:
-    return AirbyteClient(ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining_seconds(lambda_context))
+def build_client(lambda_context: Any = None) -> AirbyteClient:
+    return AirbyteClient(
+        ClientConfig.from_env(), logger=logger, lambda_remaining_seconds=remaining_seconds(lambda_context)
+    )

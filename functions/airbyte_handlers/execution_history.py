@@ -1,10 +1,12 @@
 """Plain functions over a Step Functions execution history: which Airbyte job did this execution's createJob give,
 and was it the execution's own?"""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from airbyte_client import ATTACHED_HEADER
 from airbyte_client.jobs import job_id_of
@@ -40,8 +42,9 @@ def created_job(events_oldest_first: Iterable[dict]) -> CreatedJob | None:
             continue
         headers = payload.get("headers")
         body = payload.get("body")
-        if isinstance(headers, dict) and ATTACHED_HEADER in headers and job_id_of(body) is not None:
-            return CreatedJob(job_id_of(body), body.get("connectionId"), headers[ATTACHED_HEADER])
+        job_id = job_id_of(body)  # None unless body is a dict
+        if isinstance(headers, dict) and ATTACHED_HEADER in headers and isinstance(body, dict) and job_id is not None:
+            return CreatedJob(job_id, body.get("connectionId"), headers[ATTACHED_HEADER])
     return None
 
 

@@ -1,21 +1,23 @@
 """StartSync: the admission step of the event and schedule start paths (see admission.py)."""
+
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .admission import parse_job_types, start_request
 from .common import INVOCATION_KEYS, logger
 
 
-def _stepfunctions_client():
+def _stepfunctions_client() -> Any:
     import boto3  # lazy: the Airbyte handlers never need it
 
     return boto3.client("stepfunctions")
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> dict[str, Any]:
     logger.remove_keys(INVOCATION_KEYS)
     try:
         request = start_request(event, parse_job_types(os.environ.get("EVENT_JOB_TYPES", "sync")))
@@ -25,17 +27,21 @@ def handler(event, context):
     if request.ignored_fields:
         logger.warning("Ignored undocumented fields of the request", extra={"fields": request.ignored_fields})
     client = _stepfunctions_client()
-    asked_at = datetime.now(timezone.utc)
+    asked_at = datetime.now(UTC)
     try:
-        started = client.start_execution(stateMachineArn=os.environ["SYNC_STATE_MACHINE_ARN"], name=request.name,
-                                         input=json.dumps(request.input))
+        started = client.start_execution(
+            stateMachineArn=os.environ["SYNC_STATE_MACHINE_ARN"], name=request.name, input=json.dumps(request.input)
+        )
     except client.exceptions.ExecutionAlreadyExists:
-        logger.info("A redelivered request: its execution has ended; nothing started",
-                    extra={"execution_name": request.name})
+        logger.info(
+            "A redelivered request: its execution has ended; nothing started", extra={"execution_name": request.name}
+        )
         return {"started": False, "executionName": request.name}
     logger.append_keys(execution_arn=started["executionArn"])
     # StartExecution is idempotent while an execution of that name and input runs: it answers with that one.
     new = started["startDate"] >= asked_at - timedelta(seconds=5)
-    logger.info("Execution started" if new else "A redelivered request: its execution is running; nothing started",
-                extra={"execution_name": request.name})
+    logger.info(
+        "Execution started" if new else "A redelivered request: its execution is running; nothing started",
+        extra={"execution_name": request.name},
+    )
     return {"started": new, "executionName": request.name, "executionArn": started["executionArn"]}

@@ -33,6 +33,7 @@
 Everything runs in this process: moto stands in for AWS (CloudFormation, Step Functions, Lambda, EventBridge,
 Secrets Manager) and the Lambda handlers in functions/ run in-process (see local_tools/engine/).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,9 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from local_tools.cli import put_events
@@ -54,11 +56,18 @@ from local_tools.cli.progress import execute, hms, print_events_put, result_json
 
 TEMPLATE_URL_PATTERN = re.compile(r"^https?://\S+[^/]$")  # template.yaml's AirbyteApiUrl AllowedPattern
 MACHINES = {"sync": "SyncStateMachineArn", "sync-connections": "SyncConnectionsStateMachineArn"}  # stack outputs
-BUILT_INPUT_OPTIONS = ("connection_id", "job_type", "deadline_seconds", "poll_initial_seconds",
-                       "poll_elapsed_fraction", "poll_max_seconds")  # exclusive with --input
+BUILT_INPUT_OPTIONS = (
+    "connection_id",
+    "job_type",
+    "deadline_seconds",
+    "poll_initial_seconds",
+    "poll_elapsed_fraction",
+    "poll_max_seconds",
+)  # exclusive with --input
 
 
 # --------------------------------------------------------------------------------------------------- project
+
 
 def project_root() -> Path:
     """The clone holding template.yaml, functions/ and statemachine/ (local_tools/ lives in it)."""
@@ -104,20 +113,32 @@ def demo(args: argparse.Namespace) -> int:
 
     clock = VirtualClock()
     print("airbyte-sync demo: the state machine from template.yaml, run locally against an Airbyte emulator")
-    with AirbyteEmulator(base_path="/v1", auth="client_credentials", client_id=client_id,
-                         client_secret=client_secret, clock=clock) as emu:
+    with AirbyteEmulator(
+        base_path="/v1", auth="client_credentials", client_id=client_id, client_secret=client_secret, clock=clock
+    ) as emu:
         emu.add_connection(connection_id, script=script)
         print(f"  airbyte    {emu.base_url}  (emulator, virtual clock; job {DEMO_SCRIPT_NOTE})")
         with product.engine(clock) as engine:
-            stack = product.deploy(engine, emu.base_url, {"client_id": client_id, "client_secret": client_secret},
-                                   template=root / "template.yaml")
+            stack = product.deploy(
+                engine,
+                emu.base_url,
+                {"client_id": client_id, "client_secret": client_secret},
+                template=root / "template.yaml",
+            )
             skipped = ", ".join(sorted(set(stack.not_created)))
-            print(f"  stack      {stack.stack_name}: {len(stack.resources)} resources in moto"
-                  + (f" (not emulated, not needed here: {skipped})" if skipped else ""))
+            print(
+                f"  stack      {stack.stack_name}: {len(stack.resources)} resources in moto"
+                + (f" (not emulated, not needed here: {skipped})" if skipped else "")
+            )
             print(f"  execution  input from events/console-input.json: {json.dumps(execution_input)}")
             print()
-            result, progress = execute(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], execution_input,
-                                       name=f"demo-{uuid.uuid4().hex[:8]}", out=sys.stdout)
+            result, progress = execute(
+                engine,
+                stack.outputs[product.STATE_MACHINE_OUTPUT],
+                execution_input,
+                name=f"demo-{uuid.uuid4().hex[:8]}",
+                out=sys.stdout,
+            )
             print()
             print_events_put(engine, [result.execution_arn], sys.stdout)
 
@@ -144,7 +165,8 @@ def demo(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------------------------- run
 
-def credentials_from_env(environ: dict[str, str]) -> dict[str, str]:
+
+def credentials_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The secret's JSON for the handlers (see functions/airbyte_client/auth.py): client credentials, a token,
     or {} for no auth. Raises ValueError (a usage error) for an incomplete or ambiguous environment."""
     client_id, client_secret = environ.get("AIRBYTE_CLIENT_ID"), environ.get("AIRBYTE_CLIENT_SECRET")
@@ -153,7 +175,7 @@ def credentials_from_env(environ: dict[str, str]) -> dict[str, str]:
         raise ValueError("set either AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET or AIRBYTE_TOKEN, not both")
     if bool(client_id) != bool(client_secret):
         raise ValueError("AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET go together")
-    if client_id:
+    if client_id and client_secret:  # both or neither (checked above)
         return {"client_id": client_id, "client_secret": client_secret}
     if token:
         return {"token": token}
@@ -166,7 +188,8 @@ def airbyte_url(text: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or not TEMPLATE_URL_PATTERN.match(url):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http(s) URL, e.g. https://api.airbyte.com/v1 or http://host:8000/api/public/v1")
+            f"{text!r} is not an http(s) URL, e.g. https://api.airbyte.com/v1 or http://host:8000/api/public/v1"
+        )
     return url
 
 
@@ -189,8 +212,12 @@ def read_input(source: str) -> str:
 
 def built_input(args: argparse.Namespace) -> dict[str, Any]:
     execution_input: dict[str, Any] = {"connectionId": args.connection_id, "jobType": args.job_type or "sync"}
-    for option, key in (("deadline_seconds", "deadlineSeconds"), ("poll_initial_seconds", "pollInitialSeconds"),
-                        ("poll_elapsed_fraction", "pollElapsedFraction"), ("poll_max_seconds", "pollMaxSeconds")):
+    for option, key in (
+        ("deadline_seconds", "deadlineSeconds"),
+        ("poll_initial_seconds", "pollInitialSeconds"),
+        ("poll_elapsed_fraction", "pollElapsedFraction"),
+        ("poll_max_seconds", "pollMaxSeconds"),
+    ):
         if getattr(args, option) is not None:
             execution_input[key] = getattr(args, option)
     return execution_input
@@ -202,8 +229,9 @@ def usage_error(command: str, message: str) -> int:
     return 2
 
 
-def with_deployed_product(args: argparse.Namespace, command: str,
-                          body: Callable[[Any, dict[str, str], Any], int]) -> int:
+def with_deployed_product(
+    args: argparse.Namespace, command: str, body: Callable[[Any, dict[str, str], Any], int]
+) -> int:
     """Deploy template.yaml against --airbyte-url with the environment's credentials, then
     `body(engine, stack_outputs, log)`; a broken local engine still answers with one JSON line."""
     try:
@@ -221,10 +249,18 @@ def with_deployed_product(args: argparse.Namespace, command: str,
     log = sys.stderr
     try:
         with product.engine(clock) as engine:
-            stack = product.deploy(engine, args.airbyte_url, secret_value, template=root / "template.yaml",
-                                   parameters=dict(args.parameter or []))
-            print(f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
-                  file=log, flush=True)
+            stack = product.deploy(
+                engine,
+                args.airbyte_url,
+                secret_value,
+                template=root / "template.yaml",
+                parameters=dict(args.parameter or []),
+            )
+            print(
+                f"airbyte-sync: {args.airbyte_url} ({auth}); {'virtual' if args.fast else 'real'} waits",
+                file=log,
+                flush=True,
+            )
             return body(engine, stack.outputs, log)
     except Exception as error:  # the local engine itself broke
         print(f"airbyte-sync: {type(error).__name__}: {error}", file=log)
@@ -243,8 +279,10 @@ def run(args: argparse.Namespace) -> int:
             return usage_error("run", str(error))
         shown = json.dumps(json.loads(execution_input))
     elif args.machine != "sync":
-        return usage_error("run", f"--machine {args.machine} takes its input from --input FILE "
-                                  "(e.g. events/sync-connections-input.json)")
+        return usage_error(
+            "run",
+            f"--machine {args.machine} takes its input from --input FILE (e.g. events/sync-connections-input.json)",
+        )
     elif args.connection_id is None:
         return usage_error("run", "give --input FILE, or --connection-id UUID (with the other input options)")
     else:
@@ -254,14 +292,21 @@ def run(args: argparse.Namespace) -> int:
     def start(engine: Any, outputs: dict[str, str], log: Any) -> int:
         print(f"airbyte-sync: input {shown}", file=log, flush=True)
         many = args.machine == "sync-connections"
-        result, progress = execute(engine, outputs[MACHINES[args.machine]], execution_input,
-                                   name=f"cli-{uuid.uuid4().hex[:12]}", out=log,
-                                   children_of=outputs[MACHINES["sync"]] if many else None)
+        result, progress = execute(
+            engine,
+            outputs[MACHINES[args.machine]],
+            execution_input,
+            name=f"cli-{uuid.uuid4().hex[:12]}",
+            out=log,
+            children_of=outputs[MACHINES["sync"]] if many else None,
+        )
         print(f"airbyte-sync: {summary_line(result, progress)}", file=log, flush=True)
         # sync-connections puts no event itself: each connection's sync puts its completion event.
-        children = [execution["executionArn"] for execution in engine.sfn.list_executions(
-            stateMachineArn=outputs[MACHINES["sync"]])["executions"]
-            if progress.children and execution["executionArn"].startswith(progress.children)]
+        children = [
+            execution["executionArn"]
+            for execution in engine.sfn.list_executions(stateMachineArn=outputs[MACHINES["sync"]])["executions"]
+            if progress.children and execution["executionArn"].startswith(progress.children)
+        ]
         print_events_put(engine, [result.execution_arn, *children], sys.stdout)
         print(json.dumps(result_json(result)), flush=True)
         return 0 if result.status == "SUCCEEDED" else 1
@@ -275,21 +320,33 @@ def put_events_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         return usage_error("put-events", str(error))
     return with_deployed_product(
-        args, "put-events", lambda engine, outputs, log: put_events.deliver_and_follow(engine, entries,
-                                                                                         args.repeat, log))
+        args,
+        "put-events",
+        lambda engine, outputs, log: put_events.deliver_and_follow(engine, entries, args.repeat, log),
+    )
 
 
 # ------------------------------------------------------------------------------------------------------- main
 
+
 def add_airbyte_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--airbyte-url", required=True, type=airbyte_url,
-                        help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 "
-                             "or http://localhost:8000/api/public/v1")
-    parser.add_argument("--fast", action="store_true",
-                        help="waits on a virtual clock (poll without waiting; for emulators and tests)")
-    parser.add_argument("--parameter", action="append", type=template_parameter, metavar="NAME=VALUE",
-                        help="a template.yaml parameter for the local deployment, e.g. MinPollSeconds=1 or "
-                             "EventJobTypes=sync,reset (repeatable)")
+    parser.add_argument(
+        "--airbyte-url",
+        required=True,
+        type=airbyte_url,
+        help="Airbyte public API base URL, e.g. https://api.airbyte.com/v1 or http://localhost:8000/api/public/v1",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="waits on a virtual clock (poll without waiting; for emulators and tests)"
+    )
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=template_parameter,
+        metavar="NAME=VALUE",
+        help="a template.yaml parameter for the local deployment, e.g. MinPollSeconds=1 or "
+        "EventJobTypes=sync,reset (repeatable)",
+    )
 
 
 def template_parameter(text: str) -> tuple[str, str]:
@@ -303,23 +360,35 @@ def template_parameter(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbyte-sync", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,run,put-events}")
-    commands.add_parser("demo", help="run the whole product locally against an Airbyte emulator (seconds)",
-                        description="Run the whole product locally against an Airbyte emulator, poll by poll; each "
-                                    "event the execution put on EventBridge is one JSON line (as a rule's target "
-                                    "receives it) just before the 'Execution <status>' line.")
+    commands.add_parser(
+        "demo",
+        help="run the whole product locally against an Airbyte emulator (seconds)",
+        description="Run the whole product locally against an Airbyte emulator, poll by poll; each "
+        "event the execution put on EventBridge is one JSON line (as a rule's target "
+        "receives it) just before the 'Execution <status>' line.",
+    )
 
     run_parser = commands.add_parser(
-        "run", help="start the state machine locally against an Airbyte API, as the console does",
+        "run",
+        help="start the state machine locally against an Airbyte API, as the console does",
         description="Run the state machine (deployed from template.yaml into the local engine) against an Airbyte "
-                    "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
-                    "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
-                    "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
-                    "each line before it is one event the execution put on EventBridge, as a rule's target receives "
-                    "it. Exit 0 succeeded, 1 failed, 2 usage error.")
-    run_parser.add_argument("--input", metavar="FILE", help="the whole execution input, as the console takes it "
-                                                            "(- for stdin); excludes the options below")
-    run_parser.add_argument("--machine", choices=sorted(MACHINES), default="sync",
-                            help="sync (default): one connection; sync-connections: many (--input only)")
+        "API. The input: --input FILE (exactly that JSON, any value; - for stdin), or built from "
+        "--connection-id and the other input options. Credentials: AIRBYTE_CLIENT_ID + "
+        "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. The last stdout line is the result as JSON; "
+        "each line before it is one event the execution put on EventBridge, as a rule's target receives "
+        "it. Exit 0 succeeded, 1 failed, 2 usage error.",
+    )
+    run_parser.add_argument(
+        "--input",
+        metavar="FILE",
+        help="the whole execution input, as the console takes it (- for stdin); excludes the options below",
+    )
+    run_parser.add_argument(
+        "--machine",
+        choices=sorted(MACHINES),
+        default="sync",
+        help="sync (default): one connection; sync-connections: many (--input only)",
+    )
     run_parser.add_argument("--connection-id", help="the Airbyte connection UUID")
     run_parser.add_argument("--job-type", help="sync (default), reset, refresh or clear")
     add_airbyte_options(run_parser)

@@ -1,5 +1,6 @@
 """What the CLI shows of running executions: one line per Airbyte call while they run, the events they put, and
 the result lines."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,15 @@ class Progress:
     machine>:<this execution's name, 50 characters>-`); their calls are shown too, each line after `[<index>] `.
     """
 
-    def __init__(self, engine: Any, execution_arn: str, started_at: float, out: TextIO, label: str = "",
-                 children: str | None = None):
+    def __init__(
+        self,
+        engine: Any,
+        execution_arn: str,
+        started_at: float,
+        out: TextIO,
+        label: str = "",
+        children: str | None = None,
+    ):
         self.engine = engine
         self.execution_arn = execution_arn
         self.children = children
@@ -54,7 +62,7 @@ class Progress:
         self.polls = 0
 
     def update(self) -> None:
-        invocations = self.engine.invocations[self.seen:]  # appended by the execution's thread; a slice is safe
+        invocations = self.engine.invocations[self.seen :]  # appended by the execution's thread; a slice is safe
         self.seen += len(invocations)
         for invocation in invocations:
             event = invocation.event if isinstance(invocation.event, dict) else {}
@@ -62,13 +70,18 @@ class Progress:
             caller = (event.get("context") or {}).get("executionArn")
             if operation in OPERATIONS and belongs_to(self.execution_arn, caller):
                 self._line(operation, event.get("context") or {}, invocation)
-            elif operation in OPERATIONS and self.children and isinstance(caller, str) and caller.startswith(
-                    self.children):
+            elif (
+                operation in OPERATIONS
+                and self.children
+                and isinstance(caller, str)
+                and caller.startswith(self.children)
+            ):
                 # <prefix><checksum>-<index>[-<continuation>]: the connection's index in the list
-                index = caller[len(self.children):].split("-")[1]
+                index = caller[len(self.children) :].split("-")[1]
                 self._line(operation, event.get("context") or {}, invocation, f"[{index}] ")
             elif event.get("detail-type") == STATUS_CHANGE and belongs_to(
-                    self.execution_arn, (event.get("detail") or {}).get("executionArn")):
+                self.execution_arn, (event.get("detail") or {}).get("executionArn")
+            ):
                 self._cleanup_line(event, invocation)
 
     def _print(self, text: str) -> None:
@@ -112,7 +125,8 @@ class Progress:
         if invocation.errored or not isinstance(payload, dict):
             error = payload.get("errorType") if isinstance(payload, dict) else None
             return f"error {error or 'unknown'}"
-        body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+        body = payload.get("body")
+        body = body if isinstance(body, dict) else {}
         text = f"{body.get('status', 'HTTP ' + str(payload.get('statusCode'))):<10}"
         if operation == "listConnections" and isinstance(body.get("data"), list):
             return f"{len(body['data'])} connection(s)"
@@ -123,8 +137,9 @@ class Progress:
         return text.rstrip()
 
 
-def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float = 0.1,
-           children: str | None = None) -> list[tuple[Any, Progress]]:
+def follow(
+    engine: Any, execution_arns: list[str], out: TextIO, interval: float = 0.1, children: str | None = None
+) -> list[tuple[Any, Progress]]:
     """Print progress until every execution ended; returns (ExecutionResult, Progress) per execution, in order.
 
     The engine runs executions in moto's worker threads; this thread only looks every `interval` real seconds
@@ -146,15 +161,22 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
             if engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
                 engine.stop_execution(arn, error="Interrupted", cause="stopped from the command line")
     results = []
-    for arn, progress in zip(execution_arns, progresses):
+    for arn, progress in zip(execution_arns, progresses, strict=True):
         result = engine.wait(arn, timeout=30.0)
         progress.update()  # every invocation is recorded before the execution can end
         results.append((result, progress))
     return results
 
 
-def execute(engine: Any, machine_arn: str, execution_input: Any, name: str, out: TextIO,
-            interval: float = 0.1, children_of: str | None = None) -> tuple[Any, Progress]:
+def execute(
+    engine: Any,
+    machine_arn: str,
+    execution_input: Any,
+    name: str,
+    out: TextIO,
+    interval: float = 0.1,
+    children_of: str | None = None,
+) -> tuple[Any, Progress]:
     """Start one execution (input: a JSON value, or JSON text passed as is) and follow it; `children_of`: the
     ARN of the machine whose executions it starts (sync-connections: the single-sync machine), followed too."""
     arn = engine.start_execution(machine_arn, execution_input, name=name)
@@ -170,8 +192,11 @@ def events_put_by(engine: Any, execution_arns: list[str]) -> list[dict]:
 
     An event names the execution that put it in its `resources` (the integration appends the state machine's and
     the execution's ARN to every entry's Resources)."""
-    return [event for event in engine.events_put
-            if any(belongs_to(arn, resource) for arn in execution_arns for resource in event["resources"])]
+    return [
+        event
+        for event in engine.events_put
+        if any(belongs_to(arn, resource) for arn in execution_arns for resource in event["resources"])
+    ]
 
 
 def print_events_put(engine: Any, execution_arns: list[str], out: TextIO) -> None:

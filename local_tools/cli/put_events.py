@@ -15,6 +15,7 @@ e.g. the completion event), oldest first, as a rule's target receives it (EventB
 The last stdout line is always one JSON object. Exit status: 0 every execution succeeded; 1 otherwise; 2 usage
 error (unreadable file, an entry PutEvents would refuse: its ErrorCode is named).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ def read_entries(source: str, stdin: TextIO) -> list[Any]:
     if source == "-":
         text = stdin.read()
     else:
-        path = Path(source[len("file://"):] if source.startswith("file://") else source)
+        path = Path(source[len("file://") :] if source.startswith("file://") else source)
         try:
             text = path.read_text()
         except OSError as error:
@@ -58,8 +59,10 @@ def check_entries(entries: list[Any]) -> None:
         raise ValueError(str(error)) from None
     for number, entry in enumerate(entries, 1):
         if isinstance(entry, dict) and "Detail" in entry and not isinstance(entry["Detail"], str):
-            raise ValueError(f"entry {number}: Detail must be JSON text (a string), as the AWS CLI requires, "
-                             f"not {type(entry['Detail']).__name__}")
+            raise ValueError(
+                f"entry {number}: Detail must be JSON text (a string), as the AWS CLI requires, "
+                f"not {type(entry['Detail']).__name__}"
+            )
         try:
             event_from_entry(entry, account=ACCOUNT_FOR_CHECKS, region="us-east-1", now=0.0)
         except EntryError as error:
@@ -74,23 +77,36 @@ def deliver_and_follow(engine: Any, entries: list[dict], repeat: int, log: TextI
     for number, bus_event in enumerate(events, 1):
         rules = _rules_or_error(engine, bus_event)
         event = bus_event.event
-        where = f"entry {number} (Source {event['source']!r}, DetailType {event['detail-type']!r}, bus " \
-                f"{bus_event.bus})"
+        where = f"entry {number} (Source {event['source']!r}, DetailType {event['detail-type']!r}, bus {bus_event.bus})"
         if isinstance(rules, str) or not rules:
             unmatched.append(f"{where} {rules or 'matches no rule'}")
             print(f"airbyte-sync: {unmatched[-1]}", file=log, flush=True)
         else:
-            print(f"event {number}  id {event['id']}  -> rule(s) {', '.join(rule['Name'] for rule in rules)}",
-                  file=log, flush=True)
+            print(
+                f"event {number}  id {event['id']}  -> rule(s) {', '.join(rule['Name'] for rule in rules)}",
+                file=log,
+                flush=True,
+            )
     if unmatched:
-        print(json.dumps({"status": "NOT_DELIVERED", "error": "NoMatchingRule", "cause": "; ".join(unmatched)
-                          + "; nothing was delivered"}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "status": "NOT_DELIVERED",
+                    "error": "NoMatchingRule",
+                    "cause": "; ".join(unmatched) + "; nothing was delivered",
+                }
+            ),
+            flush=True,
+        )
         return 1
 
     publication = engine.publish([bus_event for _ in range(repeat) for bus_event in events])
     for delivery in publication.deliveries:
-        print(f"delivered event {delivery.event_id} to {_short(delivery.target_arn)}: {_outcome(delivery)}",
-              file=log, flush=True)
+        print(
+            f"delivered event {delivery.event_id} to {_short(delivery.target_arn)}: {_outcome(delivery)}",
+            file=log,
+            flush=True,
+        )
     if not publication.execution_arns:
         cause = "; ".join(f"{_short(d.target_arn)}: {_outcome(d)}" for d in publication.deliveries)
         print("airbyte-sync: the deliveries started no execution", file=log, flush=True)
@@ -146,15 +162,25 @@ def _outcome(delivery: Any) -> str:
 
 def add_parser(commands: Any, add_airbyte_options: Any) -> None:
     parser = commands.add_parser(
-        "put-events", help="send EventBridge entries through the template's own rules, follow the executions",
+        "put-events",
+        help="send EventBridge entries through the template's own rules, follow the executions",
         description=__doc__.split("\n\n")[0] + " Entries: the `aws events put-events --entries` format, a JSON "
-                    "list of {Source, DetailType, Detail (JSON text), EventBusName?, Resources?, Time?}; the "
-                    "local-only `Id` pins the event id (EventBridge delivers at least once: a redelivery keeps "
-                    "it).", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--entries", required=True, metavar="FILE",
-                        help="the entries file (file://FILE works too), or - for stdin")
-    parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
-                        help="deliver each entry N times, with the same event id (default 1)")
+        "list of {Source, DetailType, Detail (JSON text), EventBusName?, Resources?, Time?}; the "
+        "local-only `Id` pins the event id (EventBridge delivers at least once: a redelivery keeps "
+        "it).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument(
+        "--entries", required=True, metavar="FILE", help="the entries file (file://FILE works too), or - for stdin"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="deliver each entry N times, with the same event id (default 1)",
+    )
     add_airbyte_options(parser)
 
 

@@ -41,6 +41,7 @@ scrubbing tests), ``clock`` (shared with the engine; a VirtualClock makes hours 
 Recorded requests (``emu.requests``) carry redacted Authorization headers and token bodies; the emulator itself
 never logs.
 """
+
 from __future__ import annotations
 
 from .emulator import AirbyteEmulator
@@ -50,5 +51,14 @@ from .scripts import JobScript
 from .server import RecordedRequest
 from .timefmt import format_duration, format_offset_date_time, parse_offset_date_time
 
-__all__ = ["AirbyteEmulator", "JobScript", "Fault", "EmulatedJob", "EmulatedConnection", "RecordedRequest",
-           "format_offset_date_time", "format_duration", "parse_offset_date_time"]
+__all__ = [
+    "AirbyteEmulator",
+    "JobScript",
+    "Fault",
+    "EmulatedJob",
+    "EmulatedConnection",
+    "RecordedRequest",
+    "format_offset_date_time",
+    "format_duration",
+    "parse_offset_date_time",
+]

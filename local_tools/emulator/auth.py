@@ -11,6 +11,7 @@ the deployment's ApplicationService does (``application_service``):
 - ``database`` (airbyte.applications.type=database): 500 ``{"errorId"}`` (an IllegalArgumentException that
   reaches UncaughtExceptionHandler).
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,9 +46,19 @@ class IssuedToken:
 class Credentials:
     """What the emulator accepts, and the tokens it issued."""
 
-    def __init__(self, mode: str, client_id: str, client_secret: str, token: str, username: str, password: str,
-                 token_lifetime_seconds: int, clock: Clock, application_service: str,
-                 reject_form_token_requests: bool):
+    def __init__(
+        self,
+        mode: str,
+        client_id: str,
+        client_secret: str,
+        token: str,
+        username: str,
+        password: str,
+        token_lifetime_seconds: int,
+        clock: Clock,
+        application_service: str,
+        reject_form_token_requests: bool,
+    ):
         if mode not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         if application_service not in APPLICATION_SERVICES:
@@ -99,27 +110,33 @@ class Credentials:
         if kind == FORM and self.reject_form_token_requests:
             return error_id(401)
         if kind not in (JSON, FORM):
-            return micronaut_error(415, "Unsupported Media Type", request_uri,
-                                   f"Content Type [{kind or 'none'}] not allowed. "
-                                   f"Allowed types: [{JSON}, {FORM}]")
+            return micronaut_error(
+                415,
+                "Unsupported Media Type",
+                request_uri,
+                f"Content Type [{kind or 'none'}] not allowed. Allowed types: [{JSON}, {FORM}]",
+            )
         if not isinstance(body, dict):
             return conversion_error(request_uri, TOKEN_REQUEST, None, "the body is not a JSON object")
         for name in ("client_id", "client_secret"):
             if body.get(name) is None or isinstance(body[name], (dict, list)):
-                return conversion_error(request_uri, TOKEN_REQUEST, None,
-                                        f"missing or not a text value: {name}")
+                return conversion_error(request_uri, TOKEN_REQUEST, None, f"missing or not a text value: {name}")
         if body.get("grant-type", "client_credentials") != "client_credentials":
-            return conversion_error(request_uri, TOKEN_REQUEST, None,
-                                    "grant-type must be client_credentials")
+            return conversion_error(request_uri, TOKEN_REQUEST, None, "grant-type must be client_credentials")
         client_id, client_secret = str(body["client_id"]), str(body["client_secret"])
-        if not (client_id and secrets.compare_digest(client_id, self._client_id)
-                and secrets.compare_digest(client_secret, self._client_secret)):
+        if not (
+            client_id
+            and secrets.compare_digest(client_id, self._client_id)
+            and secrets.compare_digest(client_secret, self._client_secret)
+        ):
             return self._wrong_credentials()
         access_token = "emu_" + secrets.token_urlsafe(24)
-        self.tokens[access_token] = IssuedToken(number=len(self.tokens) + 1,
-                                                expires_at=self._clock.now() + self.token_lifetime_seconds)
-        return Answer(200, {"access_token": access_token, "token_type": "Bearer",
-                            "expires_in": self.token_lifetime_seconds})
+        self.tokens[access_token] = IssuedToken(
+            number=len(self.tokens) + 1, expires_at=self._clock.now() + self.token_lifetime_seconds
+        )
+        return Answer(
+            200, {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds}
+        )
 
     def _wrong_credentials(self) -> Answer:
         if self.application_service == "simple":

@@ -14,6 +14,7 @@ connections of the workspaces asked for, and pages built like listJobs' (Paginat
 - A connection's ``tags`` are Tag objects {tagId, workspaceId, name, color}; a tag's id is derived from its
   workspace and name, so the same tag name has one id per workspace.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -35,8 +36,9 @@ def tag_id(workspace_id: str, name: str) -> str:
     return str(uuid.uuid5(TAG_NAMESPACE, f"{workspace_id}/{name}"))
 
 
-def list_connections(operations: JobOperations, query: dict[str, list[str]], request_uri: str,
-                     connections_url: str) -> Answer:
+def list_connections(
+    operations: JobOperations, query: dict[str, list[str]], request_uri: str, connections_url: str
+) -> Answer:
     bound = _bind(query, request_uri)
     if isinstance(bound, Answer):
         return bound
@@ -48,24 +50,26 @@ def list_connections(operations: JobOperations, query: dict[str, list[str]], req
         readable = {c.workspace_id for c in known}
         if any(workspace not in readable for workspace in workspace_ids):
             return forbidden("WORKSPACE_READER")
-        rows = [c for c in known
-                if (not workspace_ids or c.workspace_id in workspace_ids)
-                and (include_deleted or not c.deleted)
-                and (not tag_ids or any(tag_id(c.workspace_id, name) in tag_ids for name in c.tags))]
-        page = [_response(c) for c in rows[offset:offset + limit]]
+        rows = [
+            c
+            for c in known
+            if (not workspace_ids or c.workspace_id in workspace_ids)
+            and (include_deleted or not c.deleted)
+            and (not tag_ids or any(tag_id(c.workspace_id, name) in tag_ids for name in c.tags))
+        ]
+        page = [_response(c) for c in rows[offset : offset + limit]]
     return Answer(200, _page(page, connections_url, workspace_ids, include_deleted, limit, offset))
 
 
-def _bind(query: dict[str, list[str]], request_uri: str
-          ) -> tuple[list[str], list[str], bool, int, int] | Answer:
+def _bind(query: dict[str, list[str]], request_uri: str) -> tuple[list[str], list[str], bool, int, int] | Answer:
     lists: dict[str, list[str]] = {}
     for name in ("workspaceIds", "tagIds"):
-        values = [part for value in query.get(name, []) for part in value.split(",") if part != ""]
+        parts = [part for text in query.get(name, []) for part in text.split(",") if part != ""]
         ids = []
-        for value in values:
-            canonical = canonical_uuid(value)
+        for part in parts:
+            canonical = canonical_uuid(part)
             if canonical is None:
-                return conversion_error(request_uri, name, value, f"Invalid UUID string: {value}")
+                return conversion_error(request_uri, name, part, f"Invalid UUID string: {part}")
             ids.append(canonical)
         lists[name] = ids
     single = {name: values[0] for name, values in query.items() if values and values[0] != ""}
@@ -75,11 +79,11 @@ def _bind(query: dict[str, list[str]], request_uri: str
     include_deleted = text is not None and text.lower() == "true"
     numbers: dict[str, int] = {}
     for name, default in (("limit", 20), ("offset", 0)):
-        text = single.get(name)
-        value = default if text is None else _int32(text)
-        if value is None:
-            return conversion_error(request_uri, name, text, f'For input string: "{text}"')
-        numbers[name] = value
+        given = single.get(name)
+        number = default if given is None else _int32(given)
+        if number is None:
+            return conversion_error(request_uri, name, given, f'For input string: "{given}"')
+        numbers[name] = number
     return lists["workspaceIds"], lists["tagIds"], include_deleted, numbers["limit"], numbers["offset"]
 
 
@@ -98,13 +102,21 @@ def _response(connection: EmulatedConnection) -> dict[str, Any]:
         "namespaceDefinition": "destination",
         "configurations": {"streams": []},
         "createdAt": connection.created_at,
-        "tags": [{"tagId": tag_id(workspace, name), "workspaceId": workspace, "name": name, "color": "#7F56D9"}
-                 for name in connection.tags],
+        "tags": [
+            {"tagId": tag_id(workspace, name), "workspaceId": workspace, "name": name, "color": "#7F56D9"}
+            for name in connection.tags
+        ],
     }
 
 
-def _page(page: list[dict[str, Any]], connections_url: str, workspace_ids: list[str], include_deleted: bool,
-          limit: int, offset: int) -> dict[str, Any]:
+def _page(
+    page: list[dict[str, Any]],
+    connections_url: str,
+    workspace_ids: list[str],
+    include_deleted: bool,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
     base: list[tuple[str, Any]] = [("includeDeleted", "true" if include_deleted else "false")]
     if workspace_ids:
         base.append(("workspaceIds", ",".join(workspace_ids)))

@@ -1,4 +1,5 @@
 """AirbyteEmulator: the public face of the emulator (scenario set-up, faults, records) and its server lifecycle."""
+
 from __future__ import annotations
 
 import threading
@@ -26,18 +27,39 @@ AnswerHook = Callable[[RecordedRequest], None]
 class AirbyteEmulator:
     """Airbyte's public API (jobs, connections, token) on 127.0.0.1; see the package docstring."""
 
-    def __init__(self, base_path: str = "/v1", auth: str = "client_credentials", client_id: str = "cid",
-                 client_secret: str = "csecret", token: str = "static-token", username: str = "u",
-                 password: str = "p", token_lifetime_seconds: int = 900, clock: Any = None,
-                 first_job_id: int = 1001, host: str = "127.0.0.1", port: int = 0,
-                 reject_form_token_requests: bool = False, application_service: str = "keycloak",
-                 echo_credentials: bool = False):
+    def __init__(
+        self,
+        base_path: str = "/v1",
+        auth: str = "client_credentials",
+        client_id: str = "cid",
+        client_secret: str = "csecret",
+        token: str = "static-token",
+        username: str = "u",
+        password: str = "p",
+        token_lifetime_seconds: int = 900,
+        clock: Any = None,
+        first_job_id: int = 1001,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        reject_form_token_requests: bool = False,
+        application_service: str = "keycloak",
+        echo_credentials: bool = False,
+    ):
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.clock = clock or RealClock()
         self.echo_credentials = echo_credentials  # copy the caller's secrets into errors (scrubbing tests)
-        self._credentials = Credentials(auth, client_id, client_secret, token, username, password,
-                                        token_lifetime_seconds, self.clock, application_service,
-                                        reject_form_token_requests)
+        self._credentials = Credentials(
+            auth,
+            client_id,
+            client_secret,
+            token,
+            username,
+            password,
+            token_lifetime_seconds,
+            self.clock,
+            application_service,
+            reject_form_token_requests,
+        )
         self._lock = threading.RLock()
         self._operations = JobOperations(self.clock, self._lock, first_job_id)
         self._stopping = threading.Event()
@@ -47,9 +69,16 @@ class AirbyteEmulator:
         self._faults: dict[str, list[Fault]] = {}
         self._hooks: dict[str, list[AnswerHook]] = {}
         self.requests: list[RecordedRequest] = []
-        self.base_url: str | None = None
+        self._base_url: str | None = None
 
     # --- state the tests read
+
+    @property
+    def base_url(self) -> str:
+        """The emulated API's base URL, once the server is started."""
+        if self._base_url is None:
+            raise RuntimeError("the Airbyte emulator is not started: call start() or use it in a `with` block")
+        return self._base_url
 
     @property
     def auth(self) -> str:
@@ -82,10 +111,12 @@ class AirbyteEmulator:
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True  # a delayed answer must not block stop()
         host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}{self.base_path}"
+        assert isinstance(host, str)  # an AF_INET server's address is (host, port)
+        self._base_url = f"http://{host}:{port}{self.base_path}"
         # A short poll interval keeps stop() quick (it waits for the serving loop to notice).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="airbyte-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="airbyte-emulator", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -96,7 +127,7 @@ class AirbyteEmulator:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "AirbyteEmulator":
+    def __enter__(self) -> AirbyteEmulator:
         if self._server is None:
             self.start()
         return self
@@ -106,17 +137,31 @@ class AirbyteEmulator:
 
     # --- scenario set-up
 
-    def add_connection(self, connection_id: str, script: JobScript | None = None, active: bool = True, *,
-                       name: str | None = None, workspace_id: str = DEFAULT_WORKSPACE_ID,
-                       tags: tuple[str, ...] = (), deleted: bool = False) -> None:
+    def add_connection(
+        self,
+        connection_id: str,
+        script: JobScript | None = None,
+        active: bool = True,
+        *,
+        name: str | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        tags: tuple[str, ...] = (),
+        deleted: bool = False,
+    ) -> None:
         """A connection its jobs run on, listed by listConnections in `workspace_id` (its name defaults to one
         made from its id)."""
         key = _connection_key(connection_id)
         with self._lock:
             self.connections[key] = EmulatedConnection(
-                key, script or DEFAULT_SCRIPT, active, name=name if name is not None else f"connection {key[:8]}",
-                workspace_id=_connection_key(workspace_id), tags=tuple(tags), deleted=deleted,
-                created_at=int(self.clock.now()))
+                key,
+                script or DEFAULT_SCRIPT,
+                active,
+                name=name if name is not None else f"connection {key[:8]}",
+                workspace_id=_connection_key(workspace_id),
+                tags=tuple(tags),
+                deleted=deleted,
+                created_at=int(self.clock.now()),
+            )
 
     def start_running_job(self, connection_id: str, script: JobScript | None = None, job_type: str = "sync") -> int:
         """A job already in progress (as if started by Airbyte's scheduler); it runs until cancelled by default."""
@@ -148,8 +193,9 @@ class AirbyteEmulator:
         with self._lock:
             self._credentials.expire_all()
 
-    def rotate_credentials(self, *, client_secret: str | None = None, token: str | None = None,
-                           password: str | None = None) -> None:
+    def rotate_credentials(
+        self, *, client_secret: str | None = None, token: str | None = None, password: str | None = None
+    ) -> None:
         """An administrator rotated the credentials: the old values are refused from now on (access tokens
         already issued stay valid until they expire, as on the server)."""
         with self._lock:
@@ -186,9 +232,17 @@ class AirbyteEmulator:
         for hook in hooks:
             hook(record)
 
-    def _answer(self, operation: str, job_id_text: str | None, query: dict[str, list[str]], body: Any,
-                content_type: str, authorization: str | None, request_uri: str,
-                slow_create: Fault | None = None) -> tuple[Answer, str | None]:
+    def _answer(
+        self,
+        operation: str,
+        job_id_text: str | None,
+        query: dict[str, list[str]],
+        body: Any,
+        content_type: str,
+        authorization: str | None,
+        request_uri: str,
+        slow_create: Fault | None = None,
+    ) -> tuple[Answer, str | None]:
         """The answer the API gives (faults aside), and the credential used."""
         if operation == "createAccessToken":
             with self._lock:
@@ -199,9 +253,12 @@ class AirbyteEmulator:
             return Answer(401, problem(401, "Invalid or expired credentials.")), None
         if operation == "createJob":
             if content_type and media_type(content_type) != JSON:
-                return micronaut_error(415, "Unsupported Media Type", request_uri,
-                                       f"Content Type [{media_type(content_type)}] not allowed. "
-                                       f"Allowed types: [{JSON}]"), credential
+                return micronaut_error(
+                    415,
+                    "Unsupported Media Type",
+                    request_uri,
+                    f"Content Type [{media_type(content_type)}] not allowed. Allowed types: [{JSON}]",
+                ), credential
             return self._operations.create_job(body, request_uri, slow_create), credential
         if operation == "listConnections":
             return list_connections(self._operations, query, request_uri, f"{self.base_url}/connections"), credential

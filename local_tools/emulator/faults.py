@@ -19,6 +19,7 @@ the job, getJob advances the script) before the faulty answer goes out.
   on the emulator clock (its startTime is then). It only applies where the server would start a new sync job;
   otherwise the request is answered as usual.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,32 +43,33 @@ class Fault:
     value: str | None = None
 
     @classmethod
-    def status(cls, code: int, body: Any = None, headers: dict[str, str] | None = None,
-               job_created: bool = False) -> "Fault":
+    def status(
+        cls, code: int, body: Any = None, headers: dict[str, str] | None = None, job_created: bool = False
+    ) -> Fault:
         return cls("status", status_code=code, body=body, headers=headers, job_created=job_created)
 
     @classmethod
-    def reset(cls, job_created: bool = False) -> "Fault":
+    def reset(cls, job_created: bool = False) -> Fault:
         return cls("reset", job_created=job_created)
 
     @classmethod
-    def delay(cls, seconds: float, job_created: bool = True) -> "Fault":
+    def delay(cls, seconds: float, job_created: bool = True) -> Fault:
         return cls("delay", seconds=seconds, job_created=job_created)
 
     @classmethod
-    def truncated_json(cls, job_created: bool = True) -> "Fault":
+    def truncated_json(cls, job_created: bool = True) -> Fault:
         return cls("truncated_json", job_created=job_created)
 
     @classmethod
-    def not_json(cls, status: int = 200, job_created: bool = False) -> "Fault":
+    def not_json(cls, status: int = 200, job_created: bool = False) -> Fault:
         return cls("not_json", status_code=status, job_created=job_created)
 
     @classmethod
-    def status_value(cls, value: str) -> "Fault":
+    def status_value(cls, value: str) -> Fault:
         return cls("status_value", value=value, job_created=True)
 
     @classmethod
-    def slow_create(cls, visible_after_seconds: float = 0.0) -> "Fault":
+    def slow_create(cls, visible_after_seconds: float = 0.0) -> Fault:
         if visible_after_seconds < 0:
             raise ValueError("visible_after_seconds must be >= 0")
         return cls("slow_create", seconds=float(visible_after_seconds), job_created=True)
@@ -80,7 +82,7 @@ class Fault:
             raise ValueError("Fault.slow_create only applies to createJob")
 
     @classmethod
-    def parse(cls, text: str) -> tuple[str, "Fault", int]:
+    def parse(cls, text: str) -> tuple[str, Fault, int]:
         """Command-line syntax 'OPERATION:KIND[:FLAG...]' -> (operation, fault, times)."""
         operation, kind, *flags = text.split(":")
         options: dict[str, str] = {}

@@ -9,6 +9,7 @@ body shows whole seconds, like JobResponseMapper.kt (``Instant.ofEpochSecond(job
 - ``bytesSynced``/``rowsSynced``: only where the server hydrates stats (getJob, listJobs), never in the answers of
   createJob and cancelJob (``JobConverter.getJobInfoRead``).
 """
+
 from __future__ import annotations
 
 import math
@@ -146,8 +147,11 @@ class EmulatedJob:
         updated_at, ended_at = self._times()
         created_second, updated_second = math.floor(self.created_at), math.floor(updated_at)
         body: dict[str, Any] = {
-            "jobId": self.job_id, "status": status, "jobType": self.job_type,
-            "startTime": format_offset_date_time(created_second), "connectionId": self.connection_id,
+            "jobId": self.job_id,
+            "status": status,
+            "jobType": self.job_type,
+            "startTime": format_offset_date_time(created_second),
+            "connectionId": self.connection_id,
         }
         if status in TERMINAL_STATUSES:
             body["lastUpdatedAt"] = format_offset_date_time(updated_second)

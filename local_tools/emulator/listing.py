@@ -12,6 +12,7 @@
   string once it is), ``previous`` is an empty string at offset 0; both carry only jobType, connectionId, limit
   and offset, and ``previous`` repeats ``limit`` when ``next`` was built (the two share one UriBuilder).
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ __all__ = ["list_jobs"]
 ORDER_BY = re.compile(r"([a-zA-Z0-9]+)\|(ASC|DESC)")
 ORDER_FIELDS = {"createdat": "createdAt", "updatedat": "updatedAt"}
 DATE_FILTERS = ("createdAtStart", "createdAtEnd", "updatedAtStart", "updatedAtEnd")
-INT32 = (-(2 ** 31), 2 ** 31 - 1)
+INT32 = (-(2**31), 2**31 - 1)
 
 
 def list_jobs(operations: JobOperations, query: dict[str, list[str]], request_uri: str, jobs_url: str) -> Answer:
@@ -56,12 +57,13 @@ def list_jobs(operations: JobOperations, query: dict[str, list[str]], request_ur
                 moment = job.created_at if order_field == "createdAt" else job.last_updated_at
                 rows.append(((moment, job.job_id), job.to_response(with_stats=True)))
     rows.sort(key=lambda row: row[0], reverse=descending)
-    page = [body for _, body in rows[offset:offset + limit]]
+    page = [body for _, body in rows[offset : offset + limit]]
     return Answer(200, _page(page, jobs_url, job_type, connection_id, limit, offset))
 
 
-def _bind(params: dict[str, str], request_uri: str
-          ) -> tuple[int, int, str | None, str | None, dict[str, float]] | Answer:
+def _bind(
+    params: dict[str, str], request_uri: str
+) -> tuple[int, int, str | None, str | None, dict[str, float]] | Answer:
     """The arguments in the order Micronaut binds them; the first that does not convert answers."""
     numbers: dict[str, int] = {}
     for name, default in (("limit", 20), ("offset", 0)):
@@ -113,22 +115,27 @@ def _order_by(text: str | None) -> tuple[str, bool] | Answer:
     return field, match.group(2) == "DESC"
 
 
-def _selected(job: EmulatedJob, connection_id: str | None, job_type: str | None, status: str | None,
-              bounds: dict[str, float]) -> bool:
+def _selected(
+    job: EmulatedJob, connection_id: str | None, job_type: str | None, status: str | None, bounds: dict[str, float]
+) -> bool:
     created, updated = job.created_at, job.last_updated_at
-    return ((connection_id is None or job.connection_id == connection_id)
-            and (job_type is None or job.job_type == job_type)
-            and (status is None or job.status == status)
-            and created >= bounds.get("createdAtStart", float("-inf"))
-            and created <= bounds.get("createdAtEnd", float("inf"))
-            and updated >= bounds.get("updatedAtStart", float("-inf"))
-            and updated <= bounds.get("updatedAtEnd", float("inf")))
+    return (
+        (connection_id is None or job.connection_id == connection_id)
+        and (job_type is None or job.job_type == job_type)
+        and (status is None or job.status == status)
+        and created >= bounds.get("createdAtStart", float("-inf"))
+        and created <= bounds.get("createdAtEnd", float("inf"))
+        and updated >= bounds.get("updatedAtStart", float("-inf"))
+        and updated <= bounds.get("updatedAtEnd", float("inf"))
+    )
 
 
-def _page(page: list[dict[str, Any]], jobs_url: str, job_type: str | None, connection_id: str | None,
-          limit: int, offset: int) -> dict[str, Any]:
-    base: list[tuple[str, Any]] = [(name, value) for name, value in (("jobType", job_type),
-                                                                     ("connectionId", connection_id)) if value]
+def _page(
+    page: list[dict[str, Any]], jobs_url: str, job_type: str | None, connection_id: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    base: list[tuple[str, Any]] = [
+        (name, value) for name, value in (("jobType", job_type), ("connectionId", connection_id)) if value
+    ]
     limits = [("limit", limit)]
     next_url = ""
     if page:

@@ -20,6 +20,7 @@ getJob and cancelJob of an id of no job: 403 (WorkspaceHelper.kt cannot find the
 cancels the connection's CURRENT job (``startNewCancellation(job.scope)``), whichever job it names, then answers
 200 with the named job as it is afterwards, also when that job had already ended.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ from .scripts import JOB_TYPES, RUNNING_FOREVER, JobScript
 __all__ = ["JobOperations", "parse_java_long", "canonical_uuid"]
 
 JOB_CREATE_REQUEST = "jobCreateRequest"  # the argument Micronaut binds createJob's body to
-LONG_RANGE = (-(2 ** 63), 2 ** 63 - 1)
+LONG_RANGE = (-(2**63), 2**63 - 1)
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -62,8 +63,14 @@ class JobOperations:
     # --- set-up and bookkeeping
 
     def new_job(self, connection_id: str, job_type: str, script: JobScript, delay_seconds: float = 0.0) -> EmulatedJob:
-        job = EmulatedJob(job_id=self._next_job_id, connection_id=connection_id, job_type=job_type,
-                          script=script, created_at=self.clock.now() + delay_seconds, clock=self.clock)
+        job = EmulatedJob(
+            job_id=self._next_job_id,
+            connection_id=connection_id,
+            job_type=job_type,
+            script=script,
+            created_at=self.clock.now() + delay_seconds,
+            clock=self.clock,
+        )
         self._next_job_id += 1
         self.jobs[job.job_id] = job
         return job
@@ -163,6 +170,7 @@ class JobOperations:
 
 def _job_create_request(body: Any, request_uri: str) -> tuple[str, str] | Answer:
     """(connectionId, jobType) as Jackson binds JobCreateRequest, or Micronaut's 400."""
+
     def refused(reason: str) -> Answer:
         return conversion_error(request_uri, JOB_CREATE_REQUEST, None, reason)
 

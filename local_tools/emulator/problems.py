@@ -9,6 +9,7 @@
 Also here: the credential echo (``echo_credentials``), which copies the caller's secrets into every error body so
 tests can prove the product scrubs whatever Airbyte sends back.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Answer", "problem", "micronaut_error", "conversion_error", "error_id", "forbidden", "state_conflict", "try_again_later",
-           "echo_credentials_into", "RATE_LIMITED_BODY", "COULD_NOT_FULFILL", "TRY_AGAIN_LATER"]
+__all__ = [
+    "Answer",
+    "problem",
+    "micronaut_error",
+    "conversion_error",
+    "error_id",
+    "forbidden",
+    "state_conflict",
+    "try_again_later",
+    "echo_credentials_into",
+    "RATE_LIMITED_BODY",
+    "COULD_NOT_FULFILL",
+    "TRY_AGAIN_LATER",
+]
 
 ERRORS_URL = "https://reference.airbyte.com/reference/errors"
 RATE_LIMITED_BODY = {"message": "You are being rate limited."}
@@ -25,15 +38,22 @@ COULD_NOT_FULFILL = "Could not fulfill request"  # ConfigClientErrorHandler.DEFA
 
 # (type, title, detail) per HTTP status, as in Airbyte's api-problems.yaml.
 PROBLEM_KINDS: dict[int, tuple[str, str, str]] = {
-    400: (f"{ERRORS_URL}#bad-request", "bad-request",
-          "The request could not be understood by the server due to malformed syntax."),
+    400: (
+        f"{ERRORS_URL}#bad-request",
+        "bad-request",
+        "The request could not be understood by the server due to malformed syntax.",
+    ),
     401: (f"{ERRORS_URL}#invalid-api-key", "invalid-api-key", "The API key in the Authorization header is invalid."),
     403: (f"{ERRORS_URL}#forbidden", "forbidden", "The request is forbidden."),
     404: (f"{ERRORS_URL}#resource-not-found", "resource-not-found", "The requested resource could not be found."),
     409: (f"{ERRORS_URL}#409-state-conflict", "state-conflict", "State conflict"),
     422: (f"{ERRORS_URL}#unprocessable-entity", "unprocessable-entity", "The body of the request was not understood"),
-    500: (ERRORS_URL, "unexpected-problem", "An unexpected problem has occurred. If this is an error that needs to "
-                                            "be addressed, please submit a pull request or github issue."),
+    500: (
+        ERRORS_URL,
+        "unexpected-problem",
+        "An unexpected problem has occurred. If this is an error that needs to "
+        "be addressed, please submit a pull request or github issue.",
+    ),
     503: (f"{ERRORS_URL}#service-unavailable", "service-unavailable", "The service is unavailable."),
     504: (f"{ERRORS_URL}#request-timeout", "request-timeout", "The request timed out."),
 }
@@ -50,8 +70,9 @@ class Answer:
     content_type: str = "application/json"
 
 
-def problem(status: int, message: str | None = None, kind: tuple[str, str, str] | None = None,
-            **data: Any) -> dict[str, Any]:
+def problem(
+    status: int, message: str | None = None, kind: tuple[str, str, str] | None = None, **data: Any
+) -> dict[str, Any]:
     """A problem-JSON body; ``data`` holds ``message`` (ProblemMessageData) or resource fields."""
     type_url, title, detail = kind or PROBLEM_KINDS.get(status, (ERRORS_URL, "error", "An error occurred."))
     body: dict[str, Any] = {"status": status, "type": type_url, "title": title, "detail": detail}
@@ -84,17 +105,24 @@ def micronaut_error(status: int, reason: str, request_uri: str, message: str, pa
     error: dict[str, Any] = {"message": message}
     if path is not None:
         error["path"] = path
-    body = {"_links": {"self": [{"href": request_uri, "templated": False}]},
-            "_embedded": {"errors": [error]}, "message": reason}
+    body = {
+        "_links": {"self": [{"href": request_uri, "templated": False}]},
+        "_embedded": {"errors": [error]},
+        "message": reason,
+    }
     return Answer(status, body)
 
 
 def conversion_error(request_uri: str, argument: str, value: Any, reason: str) -> Answer:
     """400 for an argument Micronaut could not convert (ConversionErrorException)."""
     shown = "null" if value is None else value
-    return micronaut_error(400, "Bad Request", request_uri,
-                           f"Failed to convert argument [{argument}] for value [{shown}] due to: {reason}",
-                           path=f"/{argument}")
+    return micronaut_error(
+        400,
+        "Bad Request",
+        request_uri,
+        f"Failed to convert argument [{argument}] for value [{shown}] due to: {reason}",
+        path=f"/{argument}",
+    )
 
 
 def error_id(status: int) -> Answer:
@@ -104,8 +132,9 @@ def error_id(status: int) -> Answer:
 
 def echo_credentials_into(answer: Answer, authorization: str | None, client_secret: str | None) -> Answer:
     """The same error answer with the caller's Authorization value and client_secret written into its body."""
-    echoed = {name: value for name, value in (("authorization", authorization), ("client_secret", client_secret))
-              if value}
+    echoed = {
+        name: value for name, value in (("authorization", authorization), ("client_secret", client_secret)) if value
+    }
     if not echoed:
         return answer
     note = " ".join(f"[{name}: {value}]" for name, value in echoed.items())

@@ -1,10 +1,18 @@
 """Job scripts: how the status of an emulated job evolves, per getJob poll or by the emulator clock."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["JobScript", "JOB_STATUSES", "TERMINAL_STATUSES", "PRE_ATTEMPT_STATUSES", "JOB_TYPES",
-           "RUNNING_FOREVER", "DEFAULT_SCRIPT"]
+__all__ = [
+    "JobScript",
+    "JOB_STATUSES",
+    "TERMINAL_STATUSES",
+    "PRE_ATTEMPT_STATUSES",
+    "JOB_TYPES",
+    "RUNNING_FOREVER",
+    "DEFAULT_SCRIPT",
+]
 
 JOB_STATUSES = ("pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled")
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})  # JobStatus.kt in airbyte-config
@@ -32,7 +40,7 @@ class JobScript:
     bytes: int = 0
 
     @classmethod
-    def polls(cls, *steps: str | tuple[str, int], rows: int = 0, bytes: int = 0) -> "JobScript":  # noqa: A002
+    def polls(cls, *steps: str | tuple[str, int], rows: int = 0, bytes: int = 0) -> JobScript:  # noqa: A002
         statuses: list[str] = []
         for step in steps:
             status, repeat = (step, 1) if isinstance(step, str) else step
@@ -42,15 +50,27 @@ class JobScript:
         return cls(kind="polls", statuses=tuple(statuses), final=statuses[-1], rows=rows, bytes=bytes)
 
     @classmethod
-    def timed(cls, duration_seconds: float, final: str = "succeeded", rows: int = 0, bytes: int = 0,  # noqa: A002
-              pending_seconds: float = 1.0) -> "JobScript":
+    def timed(
+        cls,
+        duration_seconds: float,
+        final: str = "succeeded",
+        rows: int = 0,
+        bytes: int = 0,  # noqa: A002
+        pending_seconds: float = 1.0,
+    ) -> JobScript:
         if final not in TERMINAL_STATUSES:
             raise ValueError(f"a timed script ends in a terminal status, not {final!r}")
-        return cls(kind="timed", duration_seconds=float(duration_seconds), final=final,
-                   pending_seconds=min(float(pending_seconds), float(duration_seconds)), rows=rows, bytes=bytes)
+        return cls(
+            kind="timed",
+            duration_seconds=float(duration_seconds),
+            final=final,
+            pending_seconds=min(float(pending_seconds), float(duration_seconds)),
+            rows=rows,
+            bytes=bytes,
+        )
 
     @classmethod
-    def parse(cls, text: str) -> "JobScript":
+    def parse(cls, text: str) -> JobScript:
         """The command-line syntax: 'pending,running*3,succeeded,rows=5' or 'timed:3600:succeeded,bytes=9'."""
         steps: list[tuple[str, int]] = []
         numbers: dict[str, float] = {}
@@ -69,8 +89,9 @@ class JobScript:
         rows, size = int(numbers.get("rows", 0)), int(numbers.get("bytes", 0))
         if timed is not None:
             final = timed[1] if len(timed) > 1 else "succeeded"
-            return cls.timed(float(timed[0]), final=final, rows=rows, bytes=size,
-                             pending_seconds=numbers.get("pending", 1.0))
+            return cls.timed(
+                float(timed[0]), final=final, rows=rows, bytes=size, pending_seconds=numbers.get("pending", 1.0)
+            )
         return cls.polls(*steps, rows=rows, bytes=size)
 
     @property

@@ -1,5 +1,6 @@
 """The HTTP side: routes requests to operations, checks credentials first (as the security filter does), applies
 queued faults, runs answer hooks, echoes credentials when asked, and records every request (redacted)."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,7 @@ def route(method: str, path: str) -> tuple[str | None, str | None, list[str]]:
     """(operationId, jobId text, allowed methods) of a path relative to the base path."""
     template, job_id_text = path, None
     if path.startswith("/jobs/") and path.count("/") == 2 and len(path) > len("/jobs/"):
-        template, job_id_text = "/jobs/{jobId}", path[len("/jobs/"):]
+        template, job_id_text = "/jobs/{jobId}", path[len("/jobs/") :]
     methods = ROUTES.get(template, {})
     return methods.get(method), job_id_text, sorted(methods)
 
@@ -91,15 +92,20 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         body = _parse_body(self.rfile.read(int(self.headers.get("Content-Length") or 0)), content_type)
         self._authorization = self.headers.get("Authorization")
         self._client_secret = None
-        relative = url.path[len(emu.base_path):] if url.path.startswith(emu.base_path + "/") else None
+        relative = url.path[len(emu.base_path) :] if url.path.startswith(emu.base_path + "/") else None
         operation, job_id_text, allowed = route(self.command, relative) if relative is not None else (None, None, [])
         if operation == "createAccessToken" and isinstance(body, dict) and body.get("client_secret") is not None:
             self._client_secret = str(body["client_secret"])
         record = RecordedRequest(
-            method=self.command, path=relative if relative is not None else url.path,
+            method=self.command,
+            path=relative if relative is not None else url.path,
             query={name: values[0] if len(values) == 1 else values for name, values in query.items()},
-            headers=_redacted_headers(self.headers), body=_redacted_body(body), operation=operation,
-            job_id=parse_java_long(job_id_text) if job_id_text else None, at=emu.clock.now())
+            headers=_redacted_headers(self.headers),
+            body=_redacted_body(body),
+            operation=operation,
+            job_id=parse_java_long(job_id_text) if job_id_text else None,
+            at=emu.clock.now(),
+        )
         emu._record(record)
         if operation is None:
             self._send(record, _no_route(self.command, self.path, url.path, allowed))
@@ -111,8 +117,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._send_fault_without_effect(record, fault)
             return
         answer, record.credential = emu._answer(
-            operation, job_id_text, query, body, content_type, self._authorization, self.path,
-            slow_create=fault if fault and fault.kind == "slow_create" else None)
+            operation,
+            job_id_text,
+            query,
+            body,
+            content_type,
+            self._authorization,
+            self.path,
+            slow_create=fault if fault and fault.kind == "slow_create" else None,
+        )
         if record.credential is not None or operation == "createAccessToken":  # past the credential check
             emu._run_hooks(operation, record)
         if fault is None or fault.kind == "slow_create":
@@ -187,8 +200,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 def _no_route(method: str, request_uri: str, path: str, allowed: list[str]) -> Answer:
     """Micronaut's answers for a path it has no route for, or a method the path does not take."""
     if allowed:
-        return micronaut_error(405, "Method Not Allowed", request_uri,
-                               f"Method [{method}] not allowed for URI [{path}]. Allowed methods: {allowed}")
+        return micronaut_error(
+            405,
+            "Method Not Allowed",
+            request_uri,
+            f"Method [{method}] not allowed for URI [{path}]. Allowed methods: {allowed}",
+        )
     return micronaut_error(404, "Not Found", request_uri, "Page Not Found")
 
 

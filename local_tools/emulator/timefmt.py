@@ -5,10 +5,11 @@ Airbyte renders a job's times with ``OffsetDateTime.ofInstant(Instant.ofEpochSec
 ``Duration.ofSeconds(n).toString()`` (``PT8H6M12S``). Query date filters are parsed by
 ``DateTimeFormatter.ISO_OFFSET_DATE_TIME``, which needs an offset and refuses epoch numbers.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = ["format_offset_date_time", "format_duration", "parse_offset_date_time", "DateTimeParseError"]
 
@@ -20,7 +21,7 @@ def format_offset_date_time(epoch_seconds: int, nanos: int = 0) -> str:
     (``LocalTime.toString()``)."""
     if not 0 <= nanos < 1_000_000_000:
         raise ValueError(f"nanos must be in 0..999999999, got {nanos}")
-    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=int(epoch_seconds))
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=int(epoch_seconds))
     year = f"{moment.year:04d}" if moment.year <= 9999 else f"+{moment.year}"
     text = f"{year}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}"
     if moment.second or nanos:
@@ -56,6 +57,7 @@ _OFFSET = re.compile(r"[Zz]|([+-])(\d{2}):(\d{2})(?::(\d{2}))?")
 
 def parse_offset_date_time(text: str) -> float:
     """Epoch seconds (with fraction) of an ``ISO_OFFSET_DATE_TIME`` text such as ``2026-12-01T01:30:07.5+02:00``."""
+
     def fail(index: int) -> DateTimeParseError:
         return DateTimeParseError(f"Text '{text}' could not be parsed at index {index}")
 

@@ -1,13 +1,15 @@
 """State machine definition text as the engine takes it: a path, JSON text or a mapping, with DefinitionSubstitutions
 applied; and the placeholder code moto wants for a function whose handler runs in-process."""
+
 from __future__ import annotations
 
 import io
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def substitute_definition(text: str, values: Mapping[str, str]) -> str:

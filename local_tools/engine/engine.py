@@ -22,6 +22,7 @@ It fails where AWS fails: Lambda Timeout (Sandbox.Timedout) and Task TimeoutSeco
 clock, 25,000 history events, 256 KiB payloads, state and execution names, Wait Seconds and other JSONata field
 values (local_tools/engine/README.md lists every limit with its test).
 """
+
 from __future__ import annotations
 
 import collections
@@ -31,32 +32,62 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from local_tools.clock import RealClock, VirtualClock
 from local_tools.engine import seams as moto_seams
-from local_tools.engine.definitions import (definition_text, placeholder_zip, substitute_definition,  # noqa: F401
-                                           substitution_text)
-from local_tools.engine.event_routing import (BusEvent, Delivery, EventRouter, Publication, check_request,
-                                             event_from_entry, make_event)
+from local_tools.engine.definitions import (
+    definition_text,
+    placeholder_zip,
+    substitute_definition,
+    substitution_text,
+)
+from local_tools.engine.event_routing import (
+    BusEvent,
+    Delivery,
+    EventRouter,
+    Publication,
+    check_request,
+    event_from_entry,
+    make_event,
+)
 from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 from local_tools.engine.machine_events import MachineEvents
 
+if TYPE_CHECKING:
+    from moto.core.models import MockAWS  # moto is imported when an engine starts
+
 LOG = logging.getLogger(__name__)
 
 STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
-_LOCAL_ROLE_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}],
-})
+_LOCAL_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            }
+        ],
+    }
+)
 
-__all__ = ["LocalEngine", "ExecutionResult", "FunctionSpec", "Delivery", "BusEvent", "Publication", "RealClock",
-           "VirtualClock"]
+__all__ = [
+    "LocalEngine",
+    "ExecutionResult",
+    "FunctionSpec",
+    "Delivery",
+    "BusEvent",
+    "Publication",
+    "RealClock",
+    "VirtualClock",
+]
 
 
 @dataclass
@@ -95,10 +126,14 @@ class LocalEngine:
     One at a time per process: the seams patch moto's classes, and handlers share os.environ.
     """
 
-    _active: "LocalEngine | None" = None
+    _active: LocalEngine | None = None
 
-    def __init__(self, clock: RealClock | VirtualClock | None = None, region: str = "us-east-1",
-                 sleep_modules: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        clock: RealClock | VirtualClock | None = None,
+        region: str = "us-east-1",
+        sleep_modules: tuple[str, ...] = (),
+    ):
         self.clock = clock if clock is not None else VirtualClock()
         self.region = region
         self.runner = InProcessLambdaRunner(self.clock, region, sleep_modules=sleep_modules)
@@ -109,7 +144,7 @@ class LocalEngine:
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
         self._records_lock = threading.Lock()
-        self._mock = None
+        self._mock: MockAWS | None = None
         self._undo: list[Any] = []
         self._saved_region_env: dict[str, str | None] = {}
         self._role_arn: str | None = None
@@ -117,7 +152,7 @@ class LocalEngine:
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
-    def __enter__(self) -> "LocalEngine":
+    def __enter__(self) -> LocalEngine:
         moto_seams.check_moto_version()
         if LocalEngine._active is not None:
             raise RuntimeError("another LocalEngine is running in this process; leave it first")
@@ -204,17 +239,27 @@ class LocalEngine:
     def create_function(self, name: str, spec: FunctionSpec) -> str:
         """A Lambda function whose handler runs in-process from spec.code_dir; returns its ARN."""
         arn = self.lambda_.create_function(
-            FunctionName=name, Runtime="python3.13", Role=self._local_role(), Handler=spec.handler,
-            Code={"ZipFile": placeholder_zip()}, Timeout=spec.timeout, MemorySize=spec.memory_size,
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=self._local_role(),
+            Handler=spec.handler,
+            Code={"ZipFile": placeholder_zip()},
+            Timeout=spec.timeout,
+            MemorySize=spec.memory_size,
             Environment={"Variables": dict(spec.environment)},
         )["FunctionArn"]
         self.runner.register(name, spec.code_dir)
         return arn
 
-    def create_state_machine(self, definition: str | os.PathLike | Mapping[str, Any], *, name: str | None = None,
-                             substitutions: Mapping[str, Any] | None = None,
-                             functions: Mapping[str, FunctionSpec] | None = None,
-                             role_arn: str | None = None) -> str:
+    def create_state_machine(
+        self,
+        definition: str | os.PathLike | Mapping[str, Any],
+        *,
+        name: str | None = None,
+        substitutions: Mapping[str, Any] | None = None,
+        functions: Mapping[str, FunctionSpec] | None = None,
+        role_arn: str | None = None,
+    ) -> str:
         """Create an executable state machine from a bare ASL definition (path, JSON text or dict).
 
         `functions` maps a DefinitionSubstitutions key (e.g. "CreateJobFunctionArn") to the function to create;
@@ -228,12 +273,14 @@ class LocalEngine:
         text = substitute_definition(text, values)
         machine_name = name or f"local-machine-{uuid.uuid4().hex[:8]}"
         return self.sfn.create_state_machine(
-            name=machine_name, definition=text, roleArn=role_arn or self._local_role())["stateMachineArn"]
+            name=machine_name, definition=text, roleArn=role_arn or self._local_role()
+        )["stateMachineArn"]
 
     def _local_role(self) -> str:
         if self._role_arn is None:
             self._role_arn = self.iam.create_role(
-                RoleName="local-engine-role", AssumeRolePolicyDocument=_LOCAL_ROLE_POLICY)["Role"]["Arn"]
+                RoleName="local-engine-role", AssumeRolePolicyDocument=_LOCAL_ROLE_POLICY
+            )["Role"]["Arn"]
         return self._role_arn
 
     # --- executions -----------------------------------------------------------------------------------------
@@ -242,8 +289,9 @@ class LocalEngine:
         """Start an execution (input: any JSON value, or JSON text); returns its ARN."""
         input_text = input if isinstance(input, str) else json.dumps({} if input is None else input)
         # Always pass a name: moto names an unnamed execution "None", and a second one collides.
-        return self.sfn.start_execution(stateMachineArn=state_machine_arn, input=input_text,
-                                        name=name or f"local-{uuid.uuid4().hex}")["executionArn"]
+        return self.sfn.start_execution(
+            stateMachineArn=state_machine_arn, input=input_text, name=name or f"local-{uuid.uuid4().hex}"
+        )["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 60.0) -> ExecutionResult:
         """Block (real time) until the execution ends and its status-change event was routed; `timeout` in
@@ -259,8 +307,9 @@ class LocalEngine:
         self._record(execution_arn).ended.wait(timeout)
         return self.sfn.describe_execution(executionArn=execution_arn)
 
-    def run(self, state_machine_arn: str, input: Any = None, name: str | None = None,
-            timeout: float = 60.0) -> ExecutionResult:
+    def run(
+        self, state_machine_arn: str, input: Any = None, name: str | None = None, timeout: float = 60.0
+    ) -> ExecutionResult:
         """start_execution + wait."""
         return self.wait(self.start_execution(state_machine_arn, input, name), timeout=timeout)
 
@@ -275,8 +324,9 @@ class LocalEngine:
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events, token = [], None
         while True:
-            page = self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
-                                                  **({"nextToken": token} if token else {}))
+            page = self.sfn.get_execution_history(
+                executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
+            )
             events.extend(page["events"])
             token = page.get("nextToken")
             if not token:
@@ -286,9 +336,14 @@ class LocalEngine:
         events = self.history(description["executionArn"])
         output = _output_from_history(events) if description["status"] == "SUCCEEDED" else None
         return ExecutionResult(
-            execution_arn=description["executionArn"], status=description["status"], output=output,
-            error=description.get("error"), cause=description.get("cause"), events=events,
-            waits=list(record.waits), retry_intervals=list(record.retry_intervals),
+            execution_arn=description["executionArn"],
+            status=description["status"],
+            output=output,
+            error=description.get("error"),
+            cause=description.get("cause"),
+            events=events,
+            waits=list(record.waits),
+            retry_intervals=list(record.retry_intervals),
             transitions=sum(1 for event in events if event["type"].endswith("StateEntered")),
             duration_seconds=record.duration_seconds,
         )
@@ -320,8 +375,9 @@ class LocalEngine:
 
     def event_from_entry(self, entry: Mapping[str, Any], local_id: bool = True) -> BusEvent:
         """The event EventBridge makes of a PutEvents entry, timed on the engine clock."""
-        return event_from_entry(entry, account=self.account_id, region=self.region, now=self.clock.now(),
-                                local_id=local_id)
+        return event_from_entry(
+            entry, account=self.account_id, region=self.region, now=self.clock.now(), local_id=local_id
+        )
 
     @property
     def events_put(self) -> list[dict[str, Any]]:
@@ -337,8 +393,16 @@ class LocalEngine:
         return self.router.route_event(event, bus)
 
     def _event(self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> dict[str, Any]:
-        return make_event(event_id=str(uuid.uuid4()), source=source, detail_type=detail_type, detail=detail,
-                          resources=resources, account=self.account_id, region=self.region, time=self.clock.now())
+        return make_event(
+            event_id=str(uuid.uuid4()),
+            source=source,
+            detail_type=detail_type,
+            detail=detail,
+            resources=resources,
+            account=self.account_id,
+            region=self.region,
+            time=self.clock.now(),
+        )
 
     # --- executions that end --------------------------------------------------------------------------------
 
@@ -376,8 +440,9 @@ class LocalEngine:
             "error": execution.error or None,
             "cause": execution.cause or None,
         }
-        return self._event(source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail,
-                           resources=[execution.exec_arn])
+        return self._event(
+            source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail, resources=[execution.exec_arn]
+        )
 
 
 def _output_from_history(events: list[dict[str, Any]]) -> Any:

@@ -33,6 +33,7 @@ Delivery: a state machine target starts an execution (named like EventBridge's, 
 event starts another one); a Lambda target is invoked asynchronously, in its own thread, and a function error
 is retried twice, 60 s and 120 s later on the engine clock (Lambda's defaults for asynchronous invocation).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -41,8 +42,9 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -107,15 +109,19 @@ class Publication:
 
 # --- entries ---------------------------------------------------------------------------------------------------
 
+
 def check_request(entries: list[Any]) -> None:
     """The request-level limits of PutEvents: 1 to 10 entries, 256 KiB in all (AWS's entry-size rule)."""
     if not 1 <= len(entries) <= MAX_ENTRIES:
-        raise EntryError("ValidationException", f"a PutEvents request carries 1 to {MAX_ENTRIES} entries, "
-                                                f"not {len(entries)}")
+        raise EntryError(
+            "ValidationException", f"a PutEvents request carries 1 to {MAX_ENTRIES} entries, not {len(entries)}"
+        )
     size = sum(_entry_size(entry) for entry in entries if isinstance(entry, Mapping))
     if size > MAX_REQUEST_BYTES:
-        raise EntryError("ValidationException", f"Total size of the entries in the request is over the limit "
-                                                f"({size} bytes, at most {MAX_REQUEST_BYTES})")
+        raise EntryError(
+            "ValidationException",
+            f"Total size of the entries in the request is over the limit ({size} bytes, at most {MAX_REQUEST_BYTES})",
+        )
 
 
 def _entry_size(entry: Mapping[str, Any]) -> int:
@@ -127,8 +133,16 @@ def _entry_size(entry: Mapping[str, Any]) -> int:
     return size + sum(len(str(resource).encode()) for resource in entry.get("Resources") or [])
 
 
-def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now: float,
-                     local_id: bool = True) -> BusEvent:
+def _required_text(entry: Mapping[str, Any], name: str) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value:
+        raise EntryError("InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required argument.")
+    return value
+
+
+def event_from_entry(
+    entry: Mapping[str, Any], *, account: str, region: str, now: float, local_id: bool = True
+) -> BusEvent:
     """The event EventBridge makes of one PutEvents entry (Detail: JSON text, or a mapping taken as its JSON);
     `local_id=False` refuses the local-only Id as the unknown field it is on AWS."""
     if not isinstance(entry, Mapping):
@@ -137,16 +151,15 @@ def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now
     unknown = sorted(set(entry) - set(allowed))
     if unknown:
         also = " (and the local-only Id)" if local_id else ""
-        raise EntryError("InvalidArgument", f"unknown entry field(s) {unknown}; an entry has "
-                                            f"{', '.join(ENTRY_FIELDS)}{also}")
-    source, detail_type = entry.get("Source"), entry.get("DetailType")
-    for name, value in (("Source", source), ("DetailType", detail_type)):
-        if not isinstance(value, str) or not value:
-            raise EntryError("InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required "
-                                                "argument.")
+        raise EntryError(
+            "InvalidArgument", f"unknown entry field(s) {unknown}; an entry has {', '.join(ENTRY_FIELDS)}{also}"
+        )
+    source, detail_type = _required_text(entry, "Source"), _required_text(entry, "DetailType")
     if source.startswith("aws."):
-        raise EntryError("NotAuthorizedForSourceException", f"Not authorized for the source {source!r} "
-                                                            "(aws.* sources are AWS services' own)")
+        raise EntryError(
+            "NotAuthorizedForSourceException",
+            f"Not authorized for the source {source!r} (aws.* sources are AWS services' own)",
+        )
     detail = _detail(entry.get("Detail"))
     resources = entry.get("Resources", [])
     if not isinstance(resources, list) or not all(isinstance(item, str) for item in resources):
@@ -158,17 +171,43 @@ def event_from_entry(entry: Mapping[str, Any], *, account: str, region: str, now
     if not isinstance(event_id, str) or not event_id:
         raise EntryError("InvalidArgument", "Id (local-only: the event id) is a non-empty string")
     moment = _entry_time(entry["Time"]) if entry.get("Time") is not None else now
-    return BusEvent(bus=bus.rsplit("event-bus/", 1)[-1], event=make_event(
-        event_id=event_id, source=source, detail_type=detail_type, detail=detail, resources=list(resources),
-        account=account, region=region, time=moment))
+    return BusEvent(
+        bus=bus.rsplit("event-bus/", 1)[-1],
+        event=make_event(
+            event_id=event_id,
+            source=source,
+            detail_type=detail_type,
+            detail=detail,
+            resources=list(resources),
+            account=account,
+            region=region,
+            time=moment,
+        ),
+    )
 
 
-def make_event(*, event_id: str, source: str, detail_type: str, detail: Any, resources: list[str], account: str,
-               region: str, time: float) -> dict[str, Any]:
+def make_event(
+    *,
+    event_id: str,
+    source: str,
+    detail_type: str,
+    detail: Any,
+    resources: list[str],
+    account: str,
+    region: str,
+    time: float,
+) -> dict[str, Any]:
     """EventBridge's event envelope, in its field order; `time` in whole seconds, as EventBridge writes it."""
     return {
-        "version": "0", "id": event_id, "detail-type": detail_type, "source": source, "account": account,
-        "time": _iso(time, milliseconds=False), "region": region, "resources": resources, "detail": detail,
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": _iso(time, milliseconds=False),
+        "region": region,
+        "resources": resources,
+        "detail": detail,
     }
 
 
@@ -194,11 +233,11 @@ def _entry_time(value: Any) -> float:
         moment = datetime.datetime.fromisoformat(str(value))
     except ValueError:
         raise EntryError("InvalidArgument", f"Time {value!r} is not an ISO 8601 timestamp or epoch seconds") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).timestamp()
 
 
 def _iso(seconds: float, milliseconds: bool) -> str:
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond // 1000:03d}Z" if milliseconds else "Z")
 
 
@@ -217,6 +256,7 @@ def matches(pattern: str | Mapping[str, Any], event: Mapping[str, Any]) -> bool:
 
 # --- target input ----------------------------------------------------------------------------------------------
 
+
 def select_path(document: Any, path: str) -> Any:
     """A JSONPath's value in `document`: one value, a list for a wildcard, _ABSENT when nothing matches."""
     from jsonpath_ng import parse
@@ -230,8 +270,14 @@ def select_path(document: Any, path: str) -> Any:
     return found if "*" in path else found[0]
 
 
-def target_input(target: Mapping[str, Any], event: Mapping[str, Any], *, rule_name: str = "", rule_arn: str = "",
-                 ingestion_time: float | None = None) -> str:
+def target_input(
+    target: Mapping[str, Any],
+    event: Mapping[str, Any],
+    *,
+    rule_name: str = "",
+    rule_arn: str = "",
+    ingestion_time: float | None = None,
+) -> str:
     """The text a rule target receives for `event` (see the module docstring for the rules)."""
     if target.get("Input") is not None:
         return target["Input"]
@@ -242,7 +288,8 @@ def target_input(target: Mapping[str, Any], event: Mapping[str, Any], *, rule_na
     if not transformer:
         return event_json(event)
     variables: dict[str, Any] = {
-        "aws.events.rule-arn": rule_arn, "aws.events.rule-name": rule_name,
+        "aws.events.rule-arn": rule_arn,
+        "aws.events.rule-name": rule_name,
         "aws.events.event": {key: value for key, value in event.items() if key != "detail"},
         "aws.events.event.json": dict(event),
         "aws.events.event.ingestion-time": _iso(ingestion_time, milliseconds=True) if ingestion_time else _ABSENT,
@@ -262,7 +309,7 @@ def render_template(template: str, variables: Mapping[str, Any]) -> str:
     while index < len(template):
         char = template[index]
         if in_string and char == "\\":
-            out.append(template[index:index + 2])
+            out.append(template[index : index + 2])
             index += 2
             continue
         if char == '"':
@@ -297,10 +344,11 @@ def _json(value: Any) -> str:
 
 # --- delivery --------------------------------------------------------------------------------------------------
 
+
 class EventRouter:
     """Delivers events to the rules and targets in the engine's (moto's) EventBridge."""
 
-    def __init__(self, engine: "LocalEngine"):
+    def __init__(self, engine: LocalEngine):
         self.engine = engine
         self._lock = threading.Lock()
 
@@ -323,11 +371,16 @@ class EventRouter:
 
     def rules_matching(self, event: Mapping[str, Any], bus: str = "default") -> list[dict[str, Any]]:
         """The bus's enabled pattern rules `event` matches (schedule rules never fire locally)."""
-        return [rule for rule in self._rules(bus) if rule.get("State", "ENABLED") == "ENABLED"
-                and rule.get("EventPattern") and matches(rule["EventPattern"], event)]
+        return [
+            rule
+            for rule in self._rules(bus)
+            if rule.get("State", "ENABLED") == "ENABLED"
+            and rule.get("EventPattern")
+            and matches(rule["EventPattern"], event)
+        ]
 
     def route_event(self, event: Mapping[str, Any], bus: str = "default") -> list[Delivery]:
-        deliveries = []
+        deliveries: list[Delivery] = []
         for rule in self.rules_matching(event, bus):
             targets = self.engine.events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]
             deliveries.extend(self._deliver(rule, target, dict(event)) for target in targets)
@@ -339,8 +392,13 @@ class EventRouter:
         with self._lock:
             self.engine.deliveries.append(delivery)
         try:
-            delivery.input = target_input(target, event, rule_name=rule["Name"], rule_arn=rule.get("Arn", ""),
-                                          ingestion_time=self.engine.clock.now())
+            delivery.input = target_input(
+                target,
+                event,
+                rule_name=rule["Name"],
+                rule_arn=rule.get("Arn", ""),
+                ingestion_time=self.engine.clock.now(),
+            )
             json.loads(delivery.input)
         except ValueError as error:
             delivery.error = f"the target input is not JSON: {error} (input {delivery.input[:200]!r})"
@@ -353,8 +411,9 @@ class EventRouter:
                 delivery.error = f"{type(error).__name__}: {error}"
             delivery.done.set()
         elif ":lambda:" in arn and ":function:" in arn:
-            threading.Thread(target=self._invoke_async, args=(delivery,), daemon=True,
-                             name=f"event-{delivery.event_id[:8]}").start()
+            threading.Thread(
+                target=self._invoke_async, args=(delivery,), daemon=True, name=f"event-{delivery.event_id[:8]}"
+            ).start()
         elif arn.startswith("arn:aws:sqs:"):
             self._send_to_queue(delivery)
         else:
@@ -378,8 +437,7 @@ class EventRouter:
             for delay in (0.0, *ASYNC_RETRY_DELAYS):
                 self.engine.clock.sleep(delay)
                 delivery.attempts += 1
-                response = self.engine.lambda_.invoke(FunctionName=delivery.target_arn,
-                                                      Payload=delivery.input.encode())
+                response = self.engine.lambda_.invoke(FunctionName=delivery.target_arn, Payload=delivery.input.encode())
                 delivery.lambda_errored = "FunctionError" in response
                 delivery.lambda_payload = json.loads(response["Payload"].read() or b"null")
                 if not delivery.lambda_errored:

@@ -13,6 +13,7 @@ reported afterwards, so what it did after its deadline (an HTTP call, a log line
 would have been cut off. The time past the deadline is credited back to the calling thread, so the Task that invoked
 the function sees it end at its Timeout, as on AWS.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,9 +27,10 @@ import sys
 import threading
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local_tools.clock import RealClock
 from local_tools.engine.stopwatch import Stopwatch, record_virtual_sleep
@@ -102,7 +104,7 @@ class _RoutedStream(io.TextIOBase):
 class InProcessLambdaRunner:
     """`invoke(function, event)` is what moto_seams.install_lambda_invoker calls for every Lambda invoke."""
 
-    _active_buffer: "io.StringIO | None" = None  # the running invocation's log buffer (one at a time per process)
+    _active_buffer: io.StringIO | None = None  # the running invocation's log buffer (one at a time per process)
 
     def __init__(self, clock: Any, region: str, sleep_modules: tuple[str, ...] = ()):
         self.clock = clock
@@ -157,8 +159,11 @@ class InProcessLambdaRunner:
         root_logger = logging.getLogger()
         root_logger.addHandler(log_handler)
         try:
-            with self._function_environment(function), contextlib.redirect_stdout(self._stdout), \
-                    contextlib.redirect_stderr(self._stderr):
+            with (
+                self._function_environment(function),
+                contextlib.redirect_stdout(self._stdout),
+                contextlib.redirect_stderr(self._stderr),
+            ):
                 context: LambdaContext | None = None
                 try:
                     handler = self._load_handler(function)
@@ -171,8 +176,16 @@ class InProcessLambdaRunner:
                     try:
                         outcome = json.dumps(result), False
                     except (TypeError, ValueError) as error:
-                        outcome = json.dumps({"errorMessage": f"Unable to marshal response: {error}",
-                                              "errorType": "Runtime.MarshalError", "stackTrace": []}), True
+                        outcome = (
+                            json.dumps(
+                                {
+                                    "errorMessage": f"Unable to marshal response: {error}",
+                                    "errorType": "Runtime.MarshalError",
+                                    "stackTrace": [],
+                                }
+                            ),
+                            True,
+                        )
                 if context is None:
                     return outcome
                 overrun = context.stopwatch.elapsed() - context.timeout_seconds
@@ -184,7 +197,7 @@ class InProcessLambdaRunner:
             root_logger.removeHandler(log_handler)
 
     @contextlib.contextmanager
-    def _function_environment(self, function: Any):
+    def _function_environment(self, function: Any) -> Iterator[None]:
         variables = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -209,7 +222,8 @@ class InProcessLambdaRunner:
         if function.function_name not in self._code_dirs:
             raise RuntimeError(
                 f"Lambda function {function.function_name!r} has no local code registered with the engine "
-                "(deploy it with local_tools.sam.deploy_sam_template or create it with LocalEngine.create_state_machine)"
+                "(deploy it with local_tools.sam.deploy_sam_template or create it with "
+                "LocalEngine.create_state_machine)"
             )
         module_name, _, attribute = (function.handler or "").rpartition(".")
         if not module_name:
@@ -252,11 +266,13 @@ class InProcessLambdaRunner:
     def _timed_out(self, context: LambdaContext, buffer: io.StringIO) -> str:
         """Lambda's payload (and log line) for an invocation stopped at the function's Timeout."""
         message = f"Task timed out after {context.timeout_seconds:.2f} seconds"
-        stamp = datetime.datetime.fromtimestamp(self.clock.now(), datetime.timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        stamp = (
+            datetime.datetime.fromtimestamp(self.clock.now(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        )
         buffer.write(f"{stamp} {context.aws_request_id} {message}\n")
-        return json.dumps({"errorMessage": f"RequestId: {context.aws_request_id} Error: {message}",
-                           "errorType": "Sandbox.Timedout"})
+        return json.dumps(
+            {"errorMessage": f"RequestId: {context.aws_request_id} Error: {message}", "errorType": "Sandbox.Timedout"}
+        )
 
     # --- teardown -------------------------------------------------------------------------------------------
 
@@ -275,8 +291,11 @@ class InProcessLambdaRunner:
                 continue
             # __file__ for modules and regular packages, __path__ for namespace packages (no __init__.py)
             locations = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", []) or [])]
-            if any(str(location).startswith(code_dir + os.sep) or str(location) == code_dir
-                   for location in locations for code_dir in code_dirs):
+            if any(
+                str(location).startswith(code_dir + os.sep) or str(location) == code_dir
+                for location in locations
+                for code_dir in code_dirs
+            ):
                 del sys.modules[name]
         for path in self._added_sys_paths:
             if path in sys.path:

@@ -21,11 +21,13 @@ version, id, detail-type, source, account, time, region, resources, detail), whe
 Its `resources` end with the state machine's and the execution's ARN (appended by the integration), which is how
 `put_by` finds the events of one execution.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from local_tools.engine.event_routing import EntryError, check_request
 from local_tools.engine.seams import PutEventsRefused
@@ -39,7 +41,7 @@ LOG = logging.getLogger(__name__)
 class MachineEvents:
     """The `put_events` callable of seam 20 for one engine, and what it recorded."""
 
-    def __init__(self, engine: "LocalEngine"):
+    def __init__(self, engine: LocalEngine):
         self.engine = engine
         self._events: list[dict[str, Any]] = []
         self._lock = threading.Lock()

@@ -5,6 +5,7 @@ function's Timeout and a Task's TimeoutSeconds are measured against. Only the sl
 count (a Lambda invocation and the Task that makes it run in one thread), so another execution's Wait that advances
 the shared VirtualClock meanwhile is not charged to this handler.
 """
+
 from __future__ import annotations
 
 import threading

@@ -11,6 +11,7 @@ Steps:
      the same ARN, in the executing backend.
   6. Register each function's local code directory with the engine, so its handler runs in-process.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,9 +20,10 @@ import json
 import re
 import warnings
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from samtranslator.intrinsics.actions import GetAttAction, RefAction, SubAction
 from samtranslator.intrinsics.resolver import IntrinsicsResolver
@@ -51,12 +53,14 @@ class DeployedStack:
 
 # --- 1. YAML with CloudFormation short forms ---------------------------------------------------------------------
 
+
 def load_template(path: Path) -> dict[str, Any]:
     """The template as a dict; short forms (!Ref, !GetAtt A.B, !Sub...) read as aws-sam-translator reads them."""
     return yaml_parse(path.read_text())
 
 
 # --- 2.-3. local paths and translation ---------------------------------------------------------------------------
+
 
 def _is_local_path(value: Any) -> bool:
     return isinstance(value, str) and not value.startswith("s3://")
@@ -118,8 +122,13 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], region: s
 
 # --- 4.-6. deploy ------------------------------------------------------------------------------------------------
 
-def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any] | None = None,
-                        stack_name: str = "local-stack") -> DeployedStack:
+
+def deploy_sam_template(
+    engine: LocalEngine,
+    template_path: Path,
+    parameters: Mapping[str, Any] | None = None,
+    stack_name: str = "local-stack",
+) -> DeployedStack:
     import logging
 
     # moto warns and logs once per resource type its CloudFormation skips (it re-parses the template on
@@ -135,13 +144,13 @@ def deploy_sam_template(engine: "LocalEngine", template_path: Path, parameters: 
         cfn_logger.setLevel(level)
 
 
-def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str, Any],
-            stack_name: str) -> DeployedStack:
+def _deploy(engine: LocalEngine, template_path: Path, parameters: Mapping[str, Any], stack_name: str) -> DeployedStack:
     template_path = Path(template_path).resolve()
     template = load_template(template_path)
     code_dirs, definition_files = _replace_local_uris(template, template_path.parent)
-    effective = {name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items()
-                 if "Default" in spec}
+    effective = {
+        name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items() if "Default" in spec
+    }
     effective.update({name: _parameter_text(value) for name, value in parameters.items()})
     unknown = set(parameters) - set(template.get("Parameters", {}))
     if unknown:
@@ -153,15 +162,20 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
     stack = engine.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {stack_name} ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
-    physical = {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in
-                engine.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
-                if resource["LogicalResourceId"]}  # skipped resource types show up with an empty id
+    physical = {
+        resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+        for resource in engine.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+        if resource["LogicalResourceId"]
+    }  # skipped resource types show up with an empty id
     deployed = DeployedStack(
-        stack_name=stack_name, parameters=effective, resources=physical,
+        stack_name=stack_name,
+        parameters=effective,
+        resources=physical,
         outputs={output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
     )
-    deployed.not_created = sorted({resource["Type"] for logical_id, resource in translated["Resources"].items()
-                                   if logical_id not in physical})
+    deployed.not_created = sorted(
+        {resource["Type"] for logical_id, resource in translated["Resources"].items() if logical_id not in physical}
+    )
     resolver = _Resolver(engine, translated, physical, effective, stack_name)
 
     for logical_id, resource in translated["Resources"].items():
@@ -186,8 +200,9 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
             text = resolver.text(properties["DefinitionString"])
         else:
             continue
-        substitutions = {key: resolver.text(value) for key, value in
-                         (properties.get("DefinitionSubstitutions") or {}).items()}
+        substitutions = {
+            key: resolver.text(value) for key, value in (properties.get("DefinitionSubstitutions") or {}).items()
+        }
         definition = substitute_definition(text, substitutions)
         left = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)))
         if left:
@@ -203,15 +218,16 @@ def _deploy(engine: "LocalEngine", template_path: Path, parameters: Mapping[str,
     return deployed
 
 
-def _create_stack(engine: "LocalEngine", stack_name: str, translated: dict[str, Any], parameters: dict[str, str]):
+def _create_stack(engine: LocalEngine, stack_name: str, translated: dict[str, Any], parameters: dict[str, str]) -> None:
     engine.cloudformation.create_stack(
-        StackName=stack_name, TemplateBody=json.dumps(translated),
+        StackName=stack_name,
+        TemplateBody=json.dumps(translated),
         Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
 
 
-def _upload_placeholders(engine: "LocalEngine", translated: dict[str, Any]) -> None:
+def _upload_placeholders(engine: LocalEngine, translated: dict[str, Any]) -> None:
     """moto's CloudFormation reads each function's S3 code and each DefinitionS3Location: give it something."""
     engine.s3.create_bucket(Bucket=CODE_BUCKET)
     archive = io.BytesIO()
@@ -219,8 +235,11 @@ def _upload_placeholders(engine: "LocalEngine", translated: dict[str, Any]) -> N
         zipped.writestr("README.txt", "code runs in-process from the local code directory\n")
     for resource in translated["Resources"].values():
         properties = resource.get("Properties", {})
-        location = (properties.get("Code") if resource["Type"] == "AWS::Lambda::Function"
-                    else properties.get("DefinitionS3Location"))
+        location = (
+            properties.get("Code")
+            if resource["Type"] == "AWS::Lambda::Function"
+            else properties.get("DefinitionS3Location")
+        )
         if isinstance(location, dict):
             key = location.get("S3Key") or location.get("Key")
             if key:
@@ -246,14 +265,25 @@ class _Resolver:
     template's Conditions, and a Fn::Sub variable map (it substitutes only its table).
     """
 
-    def __init__(self, engine: "LocalEngine", template: dict[str, Any], physical: dict[str, str],
-                 parameters: dict[str, str], stack_name: str):
+    def __init__(
+        self,
+        engine: LocalEngine,
+        template: dict[str, Any],
+        physical: dict[str, str],
+        parameters: dict[str, str],
+        stack_name: str,
+    ):
         self.engine = engine
         self.conditions: dict[str, Any] = template.get("Conditions") or {}
         self.values: dict[str, Any] = {
-            **parameters, "AWS::Region": engine.region, "AWS::AccountId": engine.account_id,
-            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
-            "AWS::StackName": stack_name, **physical,
+            **parameters,
+            "AWS::Region": engine.region,
+            "AWS::AccountId": engine.account_id,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": "",
+            "AWS::StackName": stack_name,
+            **physical,
         }
         for logical_id, resource in template["Resources"].items():
             if logical_id in physical:
@@ -275,8 +305,10 @@ class _Resolver:
             return "true" if resolved else "false"
         if isinstance(resolved, (str, int, float)):
             return str(resolved)
-        raise ValueError(f"cannot resolve {_first_intrinsic(resolved) or value!r} locally "
-                         "(not a parameter, a pseudo parameter or an attribute of a created resource)")
+        raise ValueError(
+            f"cannot resolve {_first_intrinsic(resolved) or value!r} locally "
+            "(not a parameter, a pseudo parameter or an attribute of a created resource)"
+        )
 
     def _resolve(self, value: Any, values: dict[str, Any]) -> Any:
         if isinstance(value, dict) and list(value) == ["Fn::If"]:
@@ -286,11 +318,12 @@ class _Resolver:
             template, variables = value["Fn::Sub"]
             values = {**values, **{name: self.text(variable) for name, variable in variables.items()}}
             value = {"Fn::Sub": template}
-        resolver = IntrinsicsResolver(values, {"Ref": RefAction(), "Fn::Sub": SubAction(),
-                                               "Fn::GetAtt": _GetAttFromValues()})
+        resolver = IntrinsicsResolver(
+            values, {"Ref": RefAction(), "Fn::Sub": SubAction(), "Fn::GetAtt": _GetAttFromValues()}
+        )
         resolved = resolver.resolve_parameter_refs(value)
         if isinstance(resolved, dict) and len(resolved) == 1:
-            (function, argument), = resolved.items()
+            ((function, argument),) = resolved.items()
             if function == "Fn::Sub" and isinstance(argument, str) and "${" not in argument:
                 return argument
             if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
@@ -310,7 +343,7 @@ class _Resolver:
     def condition(self, name_or_expression: Any) -> bool:
         """A template Condition, evaluated against the parameters (Fn::Equals/Not/And/Or, Condition)."""
         expression = self.conditions[name_or_expression] if isinstance(name_or_expression, str) else name_or_expression
-        (function, argument), = expression.items()
+        ((function, argument),) = expression.items()
         if function == "Fn::Equals":
             return self.text(argument[0]) == self.text(argument[1])
         if function == "Fn::Not":
@@ -337,6 +370,7 @@ class _GetAttFromValues(GetAttAction):
 
 def _first_intrinsic(value: Any) -> Any:
     """The first intrinsic function (a one-key dict: Ref or Fn::...) left in `value`, if any."""
+    values: Iterable[Any]
     if isinstance(value, dict):
         if len(value) == 1 and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::")):
             return value

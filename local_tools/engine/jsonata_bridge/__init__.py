@@ -8,6 +8,7 @@ $random with a seed, $uuid, $parse) and without $eval.
 The local engine evaluates every `{% %}` expression through it (seams/jsonata.py), and the compiler's tests check
 generated JSONata with it.
 """
+
 from .bridge import (
     JSONATA_VERSION,
     NODE_MODULES,
@@ -18,5 +19,12 @@ from .bridge import (
     UnsupportedResult,
 )
 
-__all__ = ["JSONATA_VERSION", "NODE_MODULES", "UNDEFINED", "BridgeUnavailable", "JsonataBridge", "JsonataError",
-           "UnsupportedResult"]
+__all__ = [
+    "JSONATA_VERSION",
+    "NODE_MODULES",
+    "UNDEFINED",
+    "BridgeUnavailable",
+    "JsonataBridge",
+    "JsonataError",
+    "UnsupportedResult",
+]

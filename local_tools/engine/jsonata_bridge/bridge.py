@@ -3,6 +3,7 @@
 Started on the first evaluation, stopped by close(), started again if it died. Thread-safe: evaluations from
 several threads (moto runs each execution in its own) take turns on the one process.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import IO, Any
 
 JSONATA_VERSION = "2.0.6"  # what AWS Step Functions runs; pinned in requirements/package.json
 _ROOT = Path(__file__).resolve().parents[3]
@@ -27,9 +29,9 @@ _EVALUATION_TIMEOUT = 120.0  # an evaluation that takes this long is a hung proc
 class Undefined:
     """The result of an expression that evaluates to nothing (JSON has no such value)."""
 
-    _instance: "Undefined | None" = None
+    _instance: Undefined | None = None
 
-    def __new__(cls) -> "Undefined":
+    def __new__(cls) -> Undefined:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -67,6 +69,12 @@ class UnsupportedResult(Exception):
         self.type_name = type_name
 
 
+def _pipes(process: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    """The Node process's stdin and stdout (it is always started with both piped)."""
+    assert process.stdin is not None and process.stdout is not None
+    return process.stdin, process.stdout
+
+
 class JsonataBridge:
     def __init__(self, node_modules: Path = NODE_MODULES, node: str | None = None):
         self._package = Path(node_modules) / "jsonata"
@@ -86,27 +94,30 @@ class JsonataBridge:
         if not manifest.is_file():
             raise BridgeUnavailable(
                 f"npm jsonata {JSONATA_VERSION} is not installed (no {manifest}): the local engine evaluates "
-                f"JSONata with it, as AWS Step Functions does. Run `make tools` (it runs npm ci in .tools).")
+                f"JSONata with it, as AWS Step Functions does. Run `make tools` (it runs npm ci in .tools)."
+            )
         installed = json.loads(manifest.read_text()).get("version")
         if installed != JSONATA_VERSION:
             raise BridgeUnavailable(
                 f"{manifest} is jsonata {installed}, not {JSONATA_VERSION} (what AWS Step Functions runs): "
-                f"run `make tools` to install the pinned version.")
+                f"run `make tools` to install the pinned version."
+            )
 
     def _node_executable(self) -> str:
         node = shutil.which(self._node or "node")
         if node is None:
             raise BridgeUnavailable(
-                f"Node.js ({self._node or '`node` on PATH'}) is not there: the local engine evaluates JSONata with npm jsonata "
-                f"{JSONATA_VERSION}, the JavaScript implementation AWS Step Functions runs. Install Node.js 18 or "
-                "later, then run `make tools`.")
+                f"Node.js ({self._node or '`node` on PATH'}) is not there: the local engine evaluates JSONata with "
+                f"npm jsonata {JSONATA_VERSION}, the JavaScript implementation AWS Step Functions runs. Install "
+                "Node.js 18 or later, then run `make tools`."
+            )
         return node
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
-    def __enter__(self) -> "JsonataBridge":
+    def __enter__(self) -> JsonataBridge:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -118,14 +129,20 @@ class JsonataBridge:
         self._buffer.clear()
         self._process = subprocess.Popen(
             [self._node_executable(), str(_SERVER), str(self._package)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=_SERVER.parent)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=_SERVER.parent,
+        )
         self.starts += 1
         try:
             ready = json.loads(self._read_line(_START_TIMEOUT))
         except EOFError:
             detail = self._stderr_tail()
             self._stop()
-            raise BridgeUnavailable(f"the JSONata Node process exited at start; its stderr: {detail or '(empty)'}")
+            raise BridgeUnavailable(
+                f"the JSONata Node process exited at start; its stderr: {detail or '(empty)'}"
+            ) from None
         if ready.get("jsonata") != JSONATA_VERSION:
             self._stop()
             raise BridgeUnavailable(f"the Node bridge loaded jsonata {ready.get('jsonata')}, not {JSONATA_VERSION}")
@@ -133,13 +150,14 @@ class JsonataBridge:
     def _stop(self) -> None:
         process, self._process = self._process, None
         if process is not None:
+            stdin, stdout = _pipes(process)
             try:
-                process.stdin.close()  # the server exits at end of input
+                stdin.close()  # the server exits at end of input
                 process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
                 process.wait()
-            process.stdout.close()
+            stdout.close()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -152,8 +170,9 @@ class JsonataBridge:
 
     # --- evaluation -----------------------------------------------------------------------------------------
 
-    def evaluate(self, expression: str, bindings: Mapping[str, Any] | None = None,
-                 now_millis: int | None = None) -> Any:
+    def evaluate(
+        self, expression: str, bindings: Mapping[str, Any] | None = None, now_millis: int | None = None
+    ) -> Any:
         """The expression's value (UNDEFINED if it has none), with `bindings` as its variables (`$name`) and
         `now_millis` as the time of `$now()`/`$millis()` (the real time when None)."""
         encoded = None if bindings is None else json.dumps(bindings, separators=(",", ":"), allow_nan=False)
@@ -161,9 +180,15 @@ class JsonataBridge:
 
     def evaluate_encoded(self, expression: str, bindings_json: str | None, now_millis: int | None) -> Any:
         """evaluate() with the bindings already encoded as one JSON object (or None)."""
-        request = ('{"expr":' + json.dumps(expression) + ',"now":' + ("null" if now_millis is None else
-                   str(int(now_millis))) + ',"bindings":' + ("null" if bindings_json is None else bindings_json)
-                   + "}\n").encode()
+        request = (
+            '{"expr":'
+            + json.dumps(expression)
+            + ',"now":'
+            + ("null" if now_millis is None else str(int(now_millis)))
+            + ',"bindings":'
+            + ("null" if bindings_json is None else bindings_json)
+            + "}\n"
+        ).encode()
         with self._lock:
             response = self._exchange(request)
         if "value" in response:
@@ -173,8 +198,12 @@ class JsonataBridge:
         if "unsupported" in response:
             raise UnsupportedResult(response["unsupported"])
         error = response.get("error") or {"message": f"bridge: unexpected response {response!r}"}
-        raise JsonataError(code=error.get("code"), message=error.get("message", ""),
-                           position=error.get("position"), token=error.get("token"))
+        raise JsonataError(
+            code=error.get("code"),
+            message=error.get("message", ""),
+            position=error.get("position"),
+            token=error.get("token"),
+        )
 
     def stats(self) -> dict[str, int]:
         """What the running Node process has done: {"parsed": expressions parsed, "evaluations": evaluations}."""
@@ -188,27 +217,30 @@ class JsonataBridge:
                 if self._process is not None:
                     self._stop()
                 self._start()
+            assert self._process is not None  # started above
+            stdin, _ = _pipes(self._process)
             try:
-                self._process.stdin.write(request)
-                self._process.stdin.flush()
+                stdin.write(request)
+                stdin.flush()
                 return json.loads(self._read_line(_EVALUATION_TIMEOUT))
             except (BrokenPipeError, ConnectionResetError, EOFError) as error:
                 detail = self._stderr_tail()
                 self._stop()
                 if attempt == 2:
-                    raise BridgeUnavailable(f"the JSONata Node process died twice ({error}); its stderr: "
-                                            f"{detail or '(empty)'}") from error
+                    raise BridgeUnavailable(
+                        f"the JSONata Node process died twice ({error}); its stderr: {detail or '(empty)'}"
+                    ) from error
         raise AssertionError("unreachable")
 
     def _read_line(self, timeout: float) -> bytes:
         assert self._process is not None
-        stdout = self._process.stdout.fileno()
+        stdout = _pipes(self._process)[1].fileno()
         deadline = time.monotonic() + timeout
         while True:
             newline = self._buffer.find(b"\n")
             if newline >= 0:
                 line = bytes(self._buffer[:newline])
-                del self._buffer[:newline + 1]
+                del self._buffer[: newline + 1]
                 return line
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -47,6 +47,7 @@ Seams (all process-global while installed: one LocalEngine at a time):
  21. Datapoint time         moto.cloudwatch.models.utcnow                 -> clock.now() (a PutMetricData datapoint
                              without a Timestamp is stamped on the engine clock)
 """
+
 from .api_checks import install_definition_checks, install_start_execution_checks
 from .base import PINNED_MOTO_VERSION, SeamMoved, Undo, check_moto_version
 from .clock import (

@@ -1,9 +1,11 @@
 """Seams 14-15: CreateStateMachine and StartExecution refuse what AWS refuses (moto's executing backend does not)."""
+
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
 
@@ -13,6 +15,7 @@ MAX_PAYLOAD_BYTES = 256 * 1024  # 262,144: StartExecution `input`, as UTF-8 byte
 
 
 # --- 14. CreateStateMachine / UpdateStateMachine -----------------------------------------------------------------
+
 
 def _states(definition: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
     """(location, state name, state) for every state, nested Parallel branches and Map processors included."""
@@ -40,12 +43,15 @@ def definition_problems(definition_text: str) -> list[str]:
     problems = []
     for location, name, state in _states(definition):
         if len(name) > MAX_STATE_NAME_LENGTH:
-            problems.append(f"State name is longer than {MAX_STATE_NAME_LENGTH} characters "
-                            f"({len(name)}): '{name}' at {location.rsplit('/States/', 1)[0] or '/'}States")
+            problems.append(
+                f"State name is longer than {MAX_STATE_NAME_LENGTH} characters "
+                f"({len(name)}): '{name}' at {location.rsplit('/States/', 1)[0] or '/'}States"
+            )
         seconds = state.get("Seconds") if isinstance(state, dict) and state.get("Type") == "Wait" else None
         if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > MAX_WAIT_SECONDS:
-            problems.append(f"Wait Seconds must be an integer from 0 to {MAX_WAIT_SECONDS}, got {seconds} "
-                            f"at {location}/Seconds")
+            problems.append(
+                f"Wait Seconds must be an integer from 0 to {MAX_WAIT_SECONDS}, got {seconds} at {location}/Seconds"
+            )
     return problems
 
 
@@ -81,8 +87,10 @@ def install_definition_checks() -> Undo:
         problems = definition_problems(definition)
         if problems:
             raise InvalidDefinition(
-                "Invalid State Machine Definition: '" + "; ".join(f"SCHEMA_VALIDATION_FAILED: {problem}"
-                                                                  for problem in problems) + "'")
+                "Invalid State Machine Definition: '"
+                + "; ".join(f"SCHEMA_VALIDATION_FAILED: {problem}" for problem in problems)
+                + "'"
+            )
         try:
             original_function(definition)
         except parser_invalid_definition as refused:
@@ -92,6 +100,7 @@ def install_definition_checks() -> Undo:
 
 
 # --- 15. StartExecution ------------------------------------------------------------------------------------------
+
 
 def install_start_execution_checks() -> Undo:
     """StartExecution checks the name and the input size as AWS does; an unnamed execution gets a UUID name.
@@ -114,14 +123,16 @@ def install_start_execution_checks() -> Undo:
     require_attr(seam, backend_class, "_validate_name")
     validation_exception = require_attr(seam, sfn_exceptions, "ValidationException")
 
-    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
-                        trace_header: Any = None) -> Any:
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
+    ) -> Any:
         name = name or str(uuid.uuid4())
         self._validate_name(name)
         if execution_input is not None and len(execution_input.encode("utf-8")) > MAX_PAYLOAD_BYTES:
             raise validation_exception(
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}")
+                f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+            )
         return original(self, state_machine_arn, name, execution_input, trace_header)
 
     return patch(backend_class, "start_execution", start_execution)

@@ -1,9 +1,11 @@
 """What every seam shares: the pinned moto version, the checks that an internal is still what we expect, and
 the patch helper that returns an undo."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import moto
 
@@ -49,6 +51,16 @@ def patch(owner: Any, name: str, replacement: Any) -> Undo:
         setattr(owner, name, original)
 
     setattr(owner, name, replacement)
+    return undo
+
+
+def undo_all(*undos: Undo) -> Undo:
+    """One undo for several patches: undoes them in reverse order (the last patch first)."""
+
+    def undo() -> None:
+        for each in reversed(undos):
+            each()
+
     return undo
 
 

@@ -1,16 +1,19 @@
 """Seams 4-7 and 21: Wait, Retry, timestamps, the machine's TimeoutSeconds and CloudWatch datapoints follow the
 engine clock."""
+
 from __future__ import annotations
 
 import datetime as _datetime
 import inspect
 import threading
 import time as _time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from .base import SeamMoved, Undo, execution_arn_of, is_virtual, patch, require_attr, require_params
+from .base import SeamMoved, Undo, execution_arn_of, is_virtual, patch, require_attr, require_params, undo_all
 
 # --- 4. Wait on the clock, 7. TimeoutSeconds on the clock --------------------------------------------------------
+
 
 class _Deadlines:
     """Virtual-time TimeoutSeconds: execution ARN -> (deadline on the clock, root environment)."""
@@ -99,6 +102,7 @@ def install_program_timeout_on_clock(clock: Any) -> Undo:
 
 # --- 5. Retry on the clock ---------------------------------------------------------------------------------------
 
+
 def install_retry_on_clock(clock: Any, on_retry: Callable[[str | None, float], None]) -> Undo:
     """Retry intervals sleep on `clock`; `on_retry(execution_arn, seconds)` records each interval.
 
@@ -144,7 +148,7 @@ def install_retry_on_clock(clock: Any, on_retry: Callable[[str | None, float], N
 
     undo_time = patch(retrier_decl, "time", _ClockTime())
     undo_body = patch(retrier_class, "_eval_body", _eval_body)
-    return lambda: (undo_body(), undo_time())
+    return undo_all(undo_time, undo_body)
 
 
 # --- 6. Timestamps on the clock ----------------------------------------------------------------------------------
@@ -191,12 +195,11 @@ def install_timestamps_on_clock(clock: Any) -> Undo:
         if "datetime.datetime.now(" not in inspect.getsource(module):
             raise SeamMoved(seam, f"{module_name} no longer calls datetime.datetime.now(")
         undos.append(patch(module, "datetime", _ClockDatetimeModule()))
-    return lambda: [undo() for undo in reversed(undos)]
-
-
+    return undo_all(*undos)
 
 
 # --- 21. CloudWatch datapoints on the clock ----------------------------------------------------------------------
+
 
 def install_metric_time_on_clock(clock: Any) -> Undo:
     """A PutMetricData datapoint without a Timestamp gets the engine clock's time, as AWS stamps it when it arrives.
@@ -217,6 +220,6 @@ def install_metric_time_on_clock(clock: Any) -> Undo:
         raise SeamMoved(seam, "MetricDatumBase.__init__ no longer stamps `timestamp or utcnow()`")
 
     def utcnow() -> _datetime.datetime:
-        return _datetime.datetime.fromtimestamp(clock.now(), _datetime.timezone.utc).replace(tzinfo=None)
+        return _datetime.datetime.fromtimestamp(clock.now(), _datetime.UTC).replace(tzinfo=None)
 
     return patch(cloudwatch_models, "utcnow", utcnow)

@@ -6,11 +6,13 @@ validates patterns with. Known differences from EventBridge in moto 5.2.5 (none 
 a boolean matches the number 1/0 and `numeric` filters (Python's True == 1), and a pattern does not reach into an
 array of objects in the event.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .base import SeamMoved, require_attr, require_params
 

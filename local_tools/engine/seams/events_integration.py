@@ -1,9 +1,11 @@
 """Seam 20: a state machine's `arn:aws:states:::events:putEvents` Task puts its events through the engine's
 EventBridge (moto's put_events stores events but cannot deliver them to state machine or Lambda targets)."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
 
@@ -54,33 +56,50 @@ def install_events_put_events(put_events: PutEvents) -> Undo:
     task_class = require_attr(seam, events_module, "StateTaskServiceEvents")
     failed_entries = require_attr(seam, events_module, "SfnFailedEntryCountException")
     original = require_attr(seam, task_class, "_eval_service_task")
-    require_params(seam, original, ["self", "env", "resource_runtime_part", "normalised_parameters",
-                                    "state_credentials"])
-    require_source(seam, original, ("self._normalised_request_parameters(env=env, parameters=normalised_parameters)",
-                                    "raise SfnFailedEntryCountException(", "env.stack.append(response)"))
+    require_params(
+        seam, original, ["self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"]
+    )
+    require_source(
+        seam,
+        original,
+        (
+            "self._normalised_request_parameters(env=env, parameters=normalised_parameters)",
+            "raise SfnFailedEntryCountException(",
+            "env.stack.append(response)",
+        ),
+    )
     normalise = require_attr(seam, task_class, "_normalised_request_parameters")
     require_params(seam, normalise, ["env", "parameters"])  # a staticmethod
-    require_source(seam, normalise, ('entry["Detail"] = to_json_str(', '["StateMachine"]["Id"]',
-                                     '["Execution"]["Id"]'))
+    require_source(seam, normalise, ('entry["Detail"] = to_json_str(', '["StateMachine"]["Id"]', '["Execution"]["Id"]'))
     require_source(seam, task_class._from_error, ("isinstance(ex, SfnFailedEntryCountException)", "cause=ex.cause"))
     if require_attr(seam, events_module, "_FAILED_ENTRY_ERROR_NAME").error_name != FAILED_ENTRY:
         raise SeamMoved(seam, f"moto's failed-entry error is no longer {FAILED_ENTRY}")
 
-    def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
-                           state_credentials: Any) -> None:
+    def _eval_service_task(
+        self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
+    ) -> None:
         self._normalised_request_parameters(env=env, parameters=normalised_parameters)
         try:
             response = put_events(normalised_parameters)
         except PutEventsRefused as refused:
             error = f"EventBridge.{refused.code}"
-            raise FailureEventException(failure_event=FailureEvent(
-                env=env, error_name=CustomErrorName(error_name=error), event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-                    error=error, cause=refused.message, resource=self._get_sfn_resource(),
-                    resourceType=self._get_sfn_resource_type())))) from None
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=CustomErrorName(error_name=error),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
+                        taskFailedEventDetails=TaskFailedEventDetails(
+                            error=error,
+                            cause=refused.message,
+                            resource=self._get_sfn_resource(),
+                            resourceType=self._get_sfn_resource_type(),
+                        )
+                    ),
+                )
+            ) from None
         if response.get("FailedEntryCount", 0) > 0:
             raise failed_entries(cause=json.dumps(response, separators=(",", ":"), ensure_ascii=False))
         env.stack.append(response)
 
     return patch(task_class, "_eval_service_task", _eval_service_task)
-

@@ -1,11 +1,14 @@
 """Seam 8: a hook that runs when an execution ends (moto has none)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import Undo, patch, require_attr, require_params
 
 # --- 8. Execution ended hook -------------------------------------------------------------------------------------
+
 
 def install_execution_ended_hook(on_ended: Callable[[Any], None]) -> Undo:
     """Call `on_ended(execution)` in the execution's worker thread once moto has set its final status.
@@ -25,5 +28,3 @@ def install_execution_ended_hook(on_ended: Callable[[Any], None]) -> Undo:
         on_ended(self.execution)
 
     return patch(communication_class, "terminated", terminated)
-
-

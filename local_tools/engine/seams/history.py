@@ -1,4 +1,5 @@
 """Seams 12-13: the execution history as AWS keeps it (25,000 events at most) and serves it (pages, reverse order)."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import threading
 import weakref
 from typing import Any
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 # --- 12. The 25,000-event history limit --------------------------------------------------------------------------
 
@@ -46,8 +47,9 @@ def install_history_limit() -> Undo:
 
     manager_class = require_attr(seam, event_manager_module, "EventManager")
     original_add = require_attr(seam, manager_class, "add_event")
-    require_params(seam, original_add,
-                   ["self", "context", "event_type", "event_details", "timestamp", "update_source_event_id"])
+    require_params(
+        seam, original_add, ["self", "context", "event_type", "event_details", "timestamp", "update_source_event_id"]
+    )
     require_source(seam, original_add, ("with self._mutex:", "self._publish_history_event("))
     require_source(seam, manager_class._publish_history_event, ("self._history_event_list.append(history_event)",))
     environment_class = require_attr(seam, environment_module, "Environment")
@@ -55,8 +57,8 @@ def install_history_limit() -> Undo:
     require_source(seam, original_init, ("self.event_manager = EventManager(",))
     require_attr(seam, environment_class, "set_error")
 
-    root_environments: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
-    closed: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()  # manager -> closing event recorded
+    root_environments: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+    closed: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # manager -> closing event recorded
     lock = threading.Lock()
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -64,8 +66,14 @@ def install_history_limit() -> Undo:
         # A frame makes a manager of its own here and then shares its parent's: only a root's manager stays mapped.
         root_environments[self.event_manager] = self
 
-    def add_event(self: Any, context: Any, event_type: Any, event_details: Any = None, timestamp: Any = None,
-                  update_source_event_id: bool = True) -> int:
+    def add_event(
+        self: Any,
+        context: Any,
+        event_type: Any,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
         events = self._history_event_list
         type_name = getattr(event_type, "value", event_type)
         with lock:  # one check-and-add at a time: Map iterations and Task threads add events concurrently
@@ -92,7 +100,7 @@ def install_history_limit() -> Undo:
 
     undo_init = patch(environment_class, "__init__", __init__)
     undo_add = patch(manager_class, "add_event", add_event)
-    return lambda: (undo_add(), undo_init())
+    return undo_all(undo_init, undo_add)
 
 
 # --- 13. GetExecutionHistory pages -------------------------------------------------------------------------------
@@ -149,7 +157,7 @@ def install_execution_history_paging() -> Undo:
         if not isinstance(backend, parser_backend_class):
             events = list(backend.get_execution_history(execution_arn)["events"])
             events = events[::-1] if reverse else events
-            return copy.deepcopy(events[start:start + size]), len(events)
+            return copy.deepcopy(events[start : start + size]), len(events)
         execution = backend.describe_execution(execution_arn=execution_arn)
         env = execution.exec_worker.env if execution.exec_worker is not None else None
         if env is None:
@@ -159,9 +167,9 @@ def install_execution_history_paging() -> Undo:
             events = manager._history_event_list
             total = len(events)
             if reverse:
-                chosen = events[max(0, total - start - size):max(0, total - start)][::-1]
+                chosen = events[max(0, total - start - size) : max(0, total - start)][::-1]
             else:
-                chosen = events[start:start + size]
+                chosen = events[start : start + size]
             return copy.deepcopy(chosen), total
 
     def get_execution_history(self: Any) -> Any:

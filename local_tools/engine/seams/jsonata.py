@@ -1,11 +1,13 @@
 """Seam 1: every `{% %}` expression evaluated by npm jsonata 2.0.6 (what AWS runs), through the Node bridge."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from local_tools.engine.jsonata_bridge import UNDEFINED, JsonataBridge, JsonataError, UnsupportedResult
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 
 def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -> Undo:
@@ -46,15 +48,32 @@ def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -
     jsonata_exception = require_attr(seam, moto_jsonata, "JSONataException")
     require_attr(seam, moto_jsonata, "_eval_jsonata")
     # What the replacements reproduce, read from moto's source: if any of it changes, re-check this seam.
-    require_source(seam, original_jsonata_body, (
-        "extract_jsonata_variable_references(self.expression)", "get_intrinsic_functions_declarations(",
-        "env.states.to_variable_declarations(", "env.variable_store.get_variable_declarations()",
-        "functions_variable_declarations,", "states_variable_declarations,", "variable_declarations,",
-        "validate_jsonata_expression_output(", "env.stack.append(result)"))
-    require_source(seam, original_sample_body, (
-        "extract_jsonata_variable_references(self.expression)", "QueryLanguageMode.JSONata",
-        "env.states.to_variable_declarations(", "env.variable_store.get_variable_declarations()",
-        "env.stack.append(result)"))
+    require_source(
+        seam,
+        original_jsonata_body,
+        (
+            "extract_jsonata_variable_references(self.expression)",
+            "get_intrinsic_functions_declarations(",
+            "env.states.to_variable_declarations(",
+            "env.variable_store.get_variable_declarations()",
+            "functions_variable_declarations,",
+            "states_variable_declarations,",
+            "variable_declarations,",
+            "validate_jsonata_expression_output(",
+            "env.stack.append(result)",
+        ),
+    )
+    require_source(
+        seam,
+        original_sample_body,
+        (
+            "extract_jsonata_variable_references(self.expression)",
+            "QueryLanguageMode.JSONata",
+            "env.states.to_variable_declarations(",
+            "env.variable_store.get_variable_declarations()",
+            "env.stack.append(result)",
+        ),
+    )
     from moto.stepfunctions.parser.asl.eval import states as states_module
     from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
 
@@ -83,8 +102,9 @@ def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -
     def evaluate(self: Any, env: Any, with_states: bool) -> Any:
         check_references(self.expression)
         try:
-            return bridge.evaluate_encoded(self.expression, bindings_json(env, with_states),
-                                           now_millis=int(clock.now() * 1000))
+            return bridge.evaluate_encoded(
+                self.expression, bindings_json(env, with_states), now_millis=int(clock.now() * 1000)
+            )
         except JsonataError as error:
             raise jsonata_exception("UNKNOWN", str(error)) from error
 
@@ -103,12 +123,19 @@ def install_jsonata_evaluator(clock: Any, bridge: JsonataBridge | None = None) -
         env.stack.append(None if result is UNDEFINED else result)
 
     def composed_text_evaluator(expression: str) -> Any:
-        raise SeamMoved("jsonata._eval_jsonata", "moto evaluated composed JSONata text on a path the local engine "
-                                                 "does not replace (only StringJSONata/StringVariableSample)")
+        raise SeamMoved(
+            "jsonata._eval_jsonata",
+            "moto evaluated composed JSONata text on a path the local engine "
+            "does not replace (only StringJSONata/StringVariableSample)",
+        )
 
-    undos = [patch(string_jsonata, "_eval_body", jsonata_body), patch(variable_sample, "_eval_body", sample_body),
-             patch(moto_jsonata, "_eval_jsonata", composed_text_evaluator), bridge.close]
-    return lambda: [undo() for undo in reversed(undos)]
+    undos = [
+        patch(string_jsonata, "_eval_body", jsonata_body),
+        patch(variable_sample, "_eval_body", sample_body),
+        patch(moto_jsonata, "_eval_jsonata", composed_text_evaluator),
+        bridge.close,
+    ]
+    return undo_all(*undos)
 
 
 def _query_evaluation_failure(seam: str, validations: Any) -> Callable[[Any, str], None]:
@@ -116,25 +143,60 @@ def _query_evaluation_failure(seam: str, validations: Any) -> Callable[[Any, str
     event, then a FailureEventException carrying States.QueryEvaluationError with `cause`."""
     null_output = require_attr(seam, validations, "_validate_null_output")
     validate = require_attr(seam, validations, "validate_jsonata_expression_output")
-    require_source(seam, null_output, (
-        "StatesErrorNameType.StatesQueryEvaluationError", "HistoryEventType.EvaluationFailed",
-        "returned nothing (undefined).", "raise FailureEventException(failure_event=failure_event)"))
-    require_source(seam, validate, ("env.event_manager.add_event(", "HistoryEventType.EvaluationFailed",
-                                    "ex.get_evaluation_failed_event_details()", "raise ex"))
-    names = {name: require_attr(seam, validations, name) for name in (
-        "EvaluationFailedEventDetails", "HistoryEventType", "FailureEvent", "FailureEventException",
-        "StatesErrorName", "StatesErrorNameType", "EventDetails")}
+    require_source(
+        seam,
+        null_output,
+        (
+            "StatesErrorNameType.StatesQueryEvaluationError",
+            "HistoryEventType.EvaluationFailed",
+            "returned nothing (undefined).",
+            "raise FailureEventException(failure_event=failure_event)",
+        ),
+    )
+    require_source(
+        seam,
+        validate,
+        (
+            "env.event_manager.add_event(",
+            "HistoryEventType.EvaluationFailed",
+            "ex.get_evaluation_failed_event_details()",
+            "raise ex",
+        ),
+    )
+    names = {
+        name: require_attr(seam, validations, name)
+        for name in (
+            "EvaluationFailedEventDetails",
+            "HistoryEventType",
+            "FailureEvent",
+            "FailureEventException",
+            "StatesErrorName",
+            "StatesErrorNameType",
+            "EventDetails",
+        )
+    }
 
     def fail(env: Any, cause: str) -> None:
         error_name = names["StatesErrorName"](typ=names["StatesErrorNameType"].StatesQueryEvaluationError)
-        failure = names["FailureEventException"](failure_event=names["FailureEvent"](
-            env=env, error_name=error_name, event_type=names["HistoryEventType"].EvaluationFailed,
-            event_details=names["EventDetails"](evaluationFailedEventDetails=names["EvaluationFailedEventDetails"](
-                cause=cause, error=error_name.error_name))))
+        failure = names["FailureEventException"](
+            failure_event=names["FailureEvent"](
+                env=env,
+                error_name=error_name,
+                event_type=names["HistoryEventType"].EvaluationFailed,
+                event_details=names["EventDetails"](
+                    evaluationFailedEventDetails=names["EvaluationFailedEventDetails"](
+                        cause=cause, error=error_name.error_name
+                    )
+                ),
+            )
+        )
         env.event_manager.add_event(
-            context=env.event_history_context, event_type=names["HistoryEventType"].EvaluationFailed,
+            context=env.event_history_context,
+            event_type=names["HistoryEventType"].EvaluationFailed,
             event_details=names["EventDetails"](
-                evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()))
+                evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+            ),
+        )
         raise failure
 
     return fail

@@ -1,8 +1,10 @@
 """Seam 3: every Lambda invoke in moto goes to an in-process runner instead of Docker."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import SeamMoved, Undo, patch, require_attr, require_params
 
@@ -32,5 +34,3 @@ def install_lambda_invoker(invoke: LambdaInvoker) -> Undo:
         return invoke(self, event)
 
     return patch(function_class, "_invoke_lambda", _invoke_lambda)
-
-

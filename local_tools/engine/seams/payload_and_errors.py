@@ -1,10 +1,11 @@
 """Seams 17-18: payload size limits as AWS counts them, and the errors States.ALL does not catch."""
+
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source
+from .base import SeamMoved, Undo, patch, require_attr, require_params, require_source, undo_all
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
@@ -59,27 +60,43 @@ def install_payload_limits() -> Undo:
             raise SeamMoved(seam, f"{module.__name__}.is_within_size_quota is not quotas.is_within_size_quota")
     service_class = require_attr(seam, service_module, "StateTaskService")
     original_before = require_attr(seam, service_class, "_before_eval_execution")
-    require_params(seam, original_before, ["self", "env", "resource_runtime_part", "raw_parameters",
-                                           "state_credentials"])
-    require_source(seam, service_class._eval_execution, (
-        "raw_parameters = self._eval_parameters(env=env)", "self._before_eval_execution(",))
+    require_params(
+        seam, original_before, ["self", "env", "resource_runtime_part", "raw_parameters", "state_credentials"]
+    )
+    require_source(
+        seam,
+        service_class._eval_execution,
+        (
+            "raw_parameters = self._eval_parameters(env=env)",
+            "self._before_eval_execution(",
+        ),
+    )
 
-    def _before_eval_execution(self: Any, env: Any, resource_runtime_part: Any, raw_parameters: dict,
-                               state_credentials: Any) -> None:
+    def _before_eval_execution(
+        self: Any, env: Any, resource_runtime_part: Any, raw_parameters: dict, state_credentials: Any
+    ) -> None:
         if not within_payload_quota(raw_parameters):
-            raise FailureEventException(failure_event=FailureEvent(
-                env=env, error_name=StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-                    error=DATA_LIMIT_EXCEEDED, resource=self._get_sfn_resource(),
-                    resourceType=self._get_sfn_resource_type(),
-                    cause=f"The state/task '{self.resource.resource_arn}' has an input, after its Arguments were "
-                          "evaluated, with a size exceeding the maximum number of bytes service limit."))))
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
+                        taskFailedEventDetails=TaskFailedEventDetails(
+                            error=DATA_LIMIT_EXCEEDED,
+                            resource=self._get_sfn_resource(),
+                            resourceType=self._get_sfn_resource_type(),
+                            cause=f"The state/task '{self.resource.resource_arn}' has an input, after its Arguments "
+                            "were evaluated, with a size exceeding the maximum number of bytes service limit.",
+                        )
+                    ),
+                )
+            )
         original_before(self, env, resource_runtime_part, raw_parameters, state_credentials)
 
     undos = [patch(module, "is_within_size_quota", within_payload_quota) for module in modules]
     undos.append(patch(service_class, "_before_eval_execution", _before_eval_execution))
-    return lambda: [undo() for undo in reversed(undos)]
+    return undo_all(*undos)
 
 
 # --- 18. What States.ALL catches --------------------------------------------------------------------------------
@@ -100,13 +117,16 @@ def install_states_all_exclusions() -> Undo:
     decl_class = require_attr(seam, error_equals_decl, "ErrorEqualsDecl")
     original = require_attr(seam, decl_class, "_eval_body")
     require_params(seam, original, ["self", "env"])
-    require_source(seam, original, ("error_name: ErrorName = env.stack.pop()", "_STATE_ALL_ERROR in self.error_names",
-                                    "env.stack.append(res)"))
+    require_source(
+        seam,
+        original,
+        ("error_name: ErrorName = env.stack.pop()", "_STATE_ALL_ERROR in self.error_names", "env.stack.append(res)"),
+    )
     states_all = require_attr(seam, decl_class, "_STATE_ALL_ERROR")
 
     def _eval_body(self: Any, env: Any) -> None:
         error_name = env.stack[-1]
-        if (getattr(error_name, "error_name", None) in NOT_MATCHED_BY_STATES_ALL and states_all in self.error_names):
+        if getattr(error_name, "error_name", None) in NOT_MATCHED_BY_STATES_ALL and states_all in self.error_names:
             env.stack.pop()
             env.stack.append(False)
             return

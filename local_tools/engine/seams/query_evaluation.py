@@ -4,12 +4,13 @@ Where moto raises, not in the evaluator: whichever evaluator is installed (seams
 moto's JSONataException, and this seam turns that into the failure AWS reports. An expression that evaluates to
 nothing (undefined) is already States.QueryEvaluationError in moto (asl.jsonata.validations), in every field.
 """
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source
+from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source, undo_all
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 MAX_SECONDS = 99_999_999
@@ -31,13 +32,21 @@ def _failure(env: Any, cause: str, location: str | None = None) -> Exception:
     details = EvaluationFailedEventDetails(error=QUERY_EVALUATION_ERROR, cause=cause)
     if location:
         details["location"] = location
-    failure = FailureEventException(failure_event=FailureEvent(
-        env=env, error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
-        event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(evaluationFailedEventDetails=details)))
+    failure = FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
+        )
+    )
     env.event_manager.add_event(
-        context=env.event_history_context, event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()))
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(  # type: ignore[typeddict-item]  # moto declares EventDetails total, and fills one key as here
+            evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+        ),
+    )
     return failure
 
 
@@ -78,9 +87,11 @@ def install_query_evaluation_errors() -> Undo:
     seconds_class = require_attr(seam, seconds_module, "SecondsJSONata")
     timeout_class = require_attr(seam, timeout_module, "TimeoutSecondsJSONata")
     heartbeat_class = require_attr(seam, heartbeat_module, "HeartbeatSecondsJSONata")
-    integer_fields = ((seconds_class, "_get_wait_seconds", "Seconds", 0),
-                      (timeout_class, "_eval_seconds", "TimeoutSeconds", 1),
-                      (heartbeat_class, "_eval_seconds", "HeartbeatSeconds", 1))
+    integer_fields = (
+        (seconds_class, "_get_wait_seconds", "Seconds", 0),
+        (timeout_class, "_eval_seconds", "TimeoutSeconds", 1),
+        (heartbeat_class, "_eval_seconds", "HeartbeatSeconds", 1),
+    )
     for owner, method, _, _ in integer_fields:
         original = require_attr(seam, owner, method)
         require_params(seam, original, ["self", "env"])
@@ -90,8 +101,11 @@ def install_query_evaluation_errors() -> Undo:
         try:
             EvalComponent.eval(self, env)
         except jsonata_exception as error:
-            raise _failure(env, f"The JSONata expression '{self.expression}' threw an error during evaluation. "
-                                f"{error.details or error.error}") from error
+            raise _failure(
+                env,
+                f"The JSONata expression '{self.expression}' threw an error during evaluation. "
+                f"{error.details or error.error}",
+            ) from error
 
     def integer_field(field: str, lowest: int) -> Any:
         def evaluate(self: Any, env: Any) -> int:
@@ -99,14 +113,18 @@ def install_query_evaluation_errors() -> Undo:
             value = env.stack.pop()
             number = _whole_number(value)
             if number is None or not lowest <= number <= MAX_SECONDS:
-                raise _failure(env, f"The JSONata expression '{self.string_jsonata.expression}' specified for the "
-                                    f"field '{field}' must evaluate to an integer from {lowest} to {MAX_SECONDS}, "
-                                    f"got {json.dumps(value)}.", location=field)
+                raise _failure(
+                    env,
+                    f"The JSONata expression '{self.string_jsonata.expression}' specified for the "
+                    f"field '{field}' must evaluate to an integer from {lowest} to {MAX_SECONDS}, "
+                    f"got {json.dumps(value)}.",
+                    location=field,
+                )
             return number
+
         return evaluate
 
     undos = [patch_new(string_jsonata, "eval", eval_)]
     for owner, method, field, lowest in integer_fields:
         undos.append(patch(owner, method, integer_field(field, lowest)))
-    return lambda: [undo() for undo in reversed(undos)]
-
+    return undo_all(*undos)

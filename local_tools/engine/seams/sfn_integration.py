@@ -1,10 +1,11 @@
 """Seam 10: the service integrations speak AWS's casing (startExecution and every `aws-sdk:<service>:<action>`)."""
+
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source
+from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source, undo_all
 
 # --- 10. Integration casing --------------------------------------------------------------------------------------
 
@@ -44,17 +45,29 @@ def install_service_integration_casing() -> Undo:
     base_response = require_attr(seam, base_class, "_normalise_response")
     require_params(seam, base_parameters, ["self", "parameters", "boto_service_name", "service_action_name"])
     require_params(seam, base_response, ["self", "response", "boto_service_name", "service_action_name"])
-    require_source(seam, base_class._eval_execution, (
-        "self._normalise_parameters(normalised_parameters)", "self._normalise_response(output_value)"))
+    require_source(
+        seam,
+        base_class._eval_execution,
+        ("self._normalise_parameters(normalised_parameters)", "self._normalise_response(output_value)"),
+    )
     own_sfn_parameters = require_attr(seam, sfn_class, "_normalise_parameters")
     require_source(seam, own_sfn_parameters, ("super()._normalise_parameters(",))
-    for owner, name in ((sfn_class, "_normalise_response"), (aws_sdk_class, "_normalise_parameters"),
-                        (aws_sdk_class, "_normalise_response")):
+    for owner, name in (
+        (sfn_class, "_normalise_response"),
+        (aws_sdk_class, "_normalise_parameters"),
+        (aws_sdk_class, "_normalise_response"),
+    ):
         require_inherited(seam, owner, name)
-    require_source(seam, require_attr(seam, sfn_class, "_build_sync2_resolver"),
-                   ('submission_output["ExecutionArn"]', 'service_action_name="describe_execution"'))
-    require_source(seam, aws_sdk_class._eval_service_task, (
-        "getattr(api_client, api_action)(**normalised_parameters)", 'response.pop("ResponseMetadata", None)'))
+    require_source(
+        seam,
+        require_attr(seam, sfn_class, "_build_sync2_resolver"),
+        ('submission_output["ExecutionArn"]', 'service_action_name="describe_execution"'),
+    )
+    require_source(
+        seam,
+        aws_sdk_class._eval_service_task,
+        ("getattr(api_client, api_action)(**normalised_parameters)", 'response.pop("ResponseMetadata", None)'),
+    )
 
     service_models: dict[str, Any] = {}
     models_lock = threading.Lock()
@@ -71,27 +84,33 @@ def install_service_integration_casing() -> Undo:
                 return model.operation_model(name)
         return None
 
-    def to_boto(self: Any, parameters: dict, boto_service_name: str | None = None,
-                service_action_name: str | None = None) -> None:
+    def to_boto(
+        self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
         operation = operation_model(self, boto_service_name, service_action_name)
         if operation is not None and operation.input_shape is not None:
             self._to_boto_request(parameters, operation.input_shape)
 
-    def sfn_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                       service_action_name: str | None = None) -> None:
-        own_sfn_parameters(self, parameters, boto_service_name=boto_service_name,
-                           service_action_name=service_action_name)
+    def sfn_parameters(
+        self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
+        own_sfn_parameters(
+            self, parameters, boto_service_name=boto_service_name, service_action_name=service_action_name
+        )
         to_boto(self, parameters, boto_service_name, service_action_name)
 
-    def from_boto(self: Any, response: Any, boto_service_name: str | None = None,
-                  service_action_name: str | None = None) -> None:
+    def from_boto(
+        self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
         operation = operation_model(self, boto_service_name, service_action_name)
         if operation is not None and operation.output_shape is not None:
             self._from_boto_response(response, operation.output_shape)
 
     # moto's classes inherit the no-op hooks: each gets its own
-    undos = [patch(sfn_class, "_normalise_parameters", sfn_parameters),
-             patch_new(sfn_class, "_normalise_response", from_boto),
-             patch_new(aws_sdk_class, "_normalise_parameters", to_boto),
-             patch_new(aws_sdk_class, "_normalise_response", from_boto)]
-    return lambda: [undo() for undo in reversed(undos)]
+    undos = [
+        patch(sfn_class, "_normalise_parameters", sfn_parameters),
+        patch_new(sfn_class, "_normalise_response", from_boto),
+        patch_new(aws_sdk_class, "_normalise_parameters", to_boto),
+        patch_new(aws_sdk_class, "_normalise_response", from_boto),
+    ]
+    return undo_all(*undos)

@@ -1,4 +1,5 @@
 """Seam 9: one boto3 client per (service, region) for the Tasks' service calls (performance only)."""
+
 from __future__ import annotations
 
 import inspect
@@ -49,8 +50,9 @@ def install_task_client_cache() -> Undo:
             with lock:
                 client = clients.get(key)
                 if client is None:
-                    client = clients[key] = original(region=region, service=service,
-                                                     state_credentials=state_credentials)
+                    client = clients[key] = original(
+                        region=region, service=service, state_credentials=state_credentials
+                    )
         return client
 
     undos = []
@@ -66,5 +68,3 @@ def install_task_client_cache() -> Undo:
         clients.clear()
 
     return undo
-
-

@@ -1,4 +1,5 @@
 """Seam 11: a Task's TimeoutSeconds counts on the engine clock (States.Timeout on a VirtualClock too)."""
+
 from __future__ import annotations
 
 import copy
@@ -13,13 +14,25 @@ from .base import Undo, is_virtual, patch, require_attr, require_params, require
 
 # What the replacement reproduces of ExecutionState._evaluate_with_timeout, in this order.
 _MOTO_STEPS = (
-    "self.timeout.eval(env=env)", "timeout_seconds: int = env.stack.pop()", "frame: Environment = env.open_frame()",
-    "frame.states.reset(input_value=env.states.get_input())", "frame.stack = copy.deepcopy(env.stack)",
-    "self._eval_execution(frame)", "execution_outputs.extend(frame.stack)", "TMP_THREADS.append(thread)",
-    "terminated_event.wait(timeout_seconds)", "frame.set_ended()", "env.close_frame(frame)",
-    "raise execution_exception", "raise EvalTimeoutError()", "env.stack.append(execution_output)",
-    "if not self._is_language_query_jsonpath():", "env.states.set_result(execution_output)",
-    "self.assign_decl.eval(env=env)", "self.result_selector.eval(env=env)", "self.result_path.eval(env)",
+    "self.timeout.eval(env=env)",
+    "timeout_seconds: int = env.stack.pop()",
+    "frame: Environment = env.open_frame()",
+    "frame.states.reset(input_value=env.states.get_input())",
+    "frame.stack = copy.deepcopy(env.stack)",
+    "self._eval_execution(frame)",
+    "execution_outputs.extend(frame.stack)",
+    "TMP_THREADS.append(thread)",
+    "terminated_event.wait(timeout_seconds)",
+    "frame.set_ended()",
+    "env.close_frame(frame)",
+    "raise execution_exception",
+    "raise EvalTimeoutError()",
+    "env.stack.append(execution_output)",
+    "if not self._is_language_query_jsonpath():",
+    "env.states.set_result(execution_output)",
+    "self.assign_decl.eval(env=env)",
+    "self.result_selector.eval(env=env)",
+    "self.result_path.eval(env)",
     "env.states.reset(input_value=res)",
 )
 
