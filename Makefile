@@ -65,6 +65,7 @@ test: install tools lint
 
 compile: install
 	$(BIN)/arazzo-sfn compile arazzo/airbyte-trigger-sync-and-poll-workflow.yml -o statemachine/airbyte-trigger-sync-and-poll.asl.json
+	$(BIN)/arazzo-sfn compile arazzo/airbyte-sync-connections-workflow.yml -o statemachine/airbyte-sync-connections.asl.json
 
 check: install
 	$(BIN)/arazzo-sfn check
@@ -75,6 +76,7 @@ corpus: install
 bench: install $(NODE_MODULES)
 	$(BIN)/pip install -q --disable-pip-version-check -c requirements/lock.txt -r requirements/bench.txt
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.many
 
 # sam build needs the runtime's interpreter (python3.13) on PATH.
 build: tools

@@ -40,9 +40,15 @@ class Catcher:
     errors: list[str]
     next: str
     assign: dict | None = None
+    output: str | None = None  # the next state's input (default: the error output)
 
     def to_json(self) -> dict:
-        return {"ErrorEquals": self.errors, **({"Assign": self.assign} if self.assign else {}), "Next": self.next}
+        return {
+            "ErrorEquals": self.errors,
+            **({"Assign": self.assign} if self.assign else {}),
+            **({"Output": self.output} if self.output is not None else {}),
+            "Next": self.next,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,36 @@ class Task:
         return out
 
 
-State = Pass | Choice | Wait | Fail | Succeed | Task
+@dataclass(frozen=True)
+class Map:
+    """An Inline Map state: each item of `items` through the processor's states, at most `max_concurrency` at a
+    time (0: no limit); the result is the list of each iteration's output, in item order."""
+
+    items: str
+    item_selector: dict
+    max_concurrency: int | str
+    processor: States
+    start_at: str
+    assign: dict
+    next: str
+
+    def to_json(self) -> dict:
+        return {
+            "Type": "Map",
+            "Items": self.items,
+            "ItemSelector": self.item_selector,
+            **({"MaxConcurrency": self.max_concurrency} if self.max_concurrency else {}),
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": self.start_at,
+                "States": self.processor.to_json(),
+            },
+            "Assign": self.assign,
+            "Next": self.next,
+        }
+
+
+State = Pass | Choice | Wait | Fail | Succeed | Task | Map
 
 
 class States:
@@ -151,7 +186,13 @@ class States:
         return name
 
     def names(self) -> list[str]:
-        return list(self._states)
+        """Every state name, those inside Map processors too (names are unique across the machine)."""
+        names = []
+        for name, state in self._states.items():
+            names.append(name)
+            if isinstance(state, Map):
+                names.extend(state.processor.names())
+        return names
 
     def to_json(self) -> dict:
         missing = [name for name, state in self._states.items() if state is None]

@@ -17,6 +17,7 @@ from . import values as val
 from .condition_tree import runtime_expressions
 from .continuation import is_backward
 from .expressions import Expr, NamedRef, describe, expressions_in
+from .foreach import item_scope, row_scope
 from .model import Criterion, Document, Problem, Step, Workflow
 from .reader import read
 
@@ -43,6 +44,7 @@ class Checker:
         self.problems: list[Problem] = []
         self.source_urls = {name: s.url for name, s in document.sources.items()}
         self.workflow: Workflow | None = None
+        self.checked_elsewhere: set[tuple[str, str]] = set()
 
     def problem(self, line: int | None, step: Step | None, message: str) -> None:
         self.problems.append(
@@ -64,6 +66,7 @@ class Checker:
             self.check_input_checks(workflow)
             self.check_substitutions(workflow)
             self.check_calls(workflow, ())
+            self.check_for_each(workflow)
             self.check_expressions(workflow)
             self.check_history_budget(workflow)
             if not [p for p in self.problems if p.workflow_id == workflow.workflow_id]:
@@ -99,6 +102,9 @@ class Checker:
                 + expressions_in(step.payload)
                 + expressions_in(step.outputs)
             )
+            if step.for_each:
+                found += expressions_in([step.for_each.items, step.for_each.max_concurrency])
+                found += expressions_in([s.value for s in step.for_each.summary.values()])
             for criterion in step.success_criteria + [c for a in step.on_success + step.on_failure for c in a.criteria]:
                 found += criterion_expressions(criterion)
             for rule in step.fail_when:
@@ -143,14 +149,21 @@ class Checker:
                     f"x-definitionSubstitution {substitution!r} must be letters and digits (a CloudFormation name)",
                 )
 
-    def check_calls(self, workflow: Workflow, callers: tuple[str, ...]) -> None:
+    def check_calls(
+        self, workflow: Workflow, callers: tuple[tuple[str, str], ...], document: Document | None = None
+    ) -> None:
         """Steps that run another workflow: it runs inline, so it may not run itself, check its own inputs or
-        have a fixed input set by the step."""
+        have a fixed input set by the step. (An x-execution item is a machine of its own: it checks its inputs and
+        runs its x-onEnd itself.)"""
+        document = document or self.document
+        here = (str(document.path), workflow.workflow_id)
         for step in workflow.steps:
-            called = self.document.workflow(step.workflow_id) if step.workflow_id else None
-            if called is None:
+            found = document.called(step) if step.workflow_id else None
+            if found is None:
                 continue
-            if called.workflow_id in callers + (workflow.workflow_id,):
+            called_document, called = found
+            separate = step.for_each is not None and step.for_each.execution_arn is not None
+            if (str(called_document.path), called.workflow_id) in callers + (here,):
                 self.problem(
                     step.line,
                     step,
@@ -161,14 +174,14 @@ class Checker:
             if not callers:
                 if not called.main_steps:
                     self.problem(step.line, step, f"workflow {called.workflow_id} has no steps")
-                if called.input_checks:
+                if called.input_checks and not separate:
                     self.problem(
                         step.line,
                         step,
                         f"workflow {called.workflow_id} has x-inputChecks: they are checked "
                         "for the workflow being compiled only, not for one a step runs",
                     )
-                if called.on_end:
+                if called.on_end and not separate:
                     self.problem(
                         step.line,
                         step,
@@ -183,12 +196,90 @@ class Checker:
                             f"input {parameter.name} of workflow {called.workflow_id} is "
                             "x-fixed: a step may not set it",
                         )
-            self.check_calls(called, callers + (workflow.workflow_id,))
+            if called_document is not self.document and (str(called_document.path), called.workflow_id) not in (
+                self.checked_elsewhere
+            ):
+                # A workflow of another document: checked as that document's own (its file, its lines).
+                self.checked_elsewhere.add((str(called_document.path), called.workflow_id))
+                self.problems.extend(Checker(called_document).run([called]))
+            if not separate:
+                self.check_calls(called, callers + (here,), called_document)
+
+    def check_for_each(self, workflow: Workflow) -> None:
+        """x-forEach steps: what an item does is the called workflow's; never inside a loop; `$outputs.<name>` is
+        an output of that workflow; inline items are bounded."""
+        main = workflow.main_steps
+        ids = [s.step_id for s in main]
+        loops = [
+            (ids.index(action.step_id or ""), ids.index(step.step_id))
+            for step in main
+            for action in step.on_success + step.on_failure + ([step.on_no_match] if step.on_no_match else [])
+            if action.type == "goto" and action.step_id in ids and is_backward(main, step, action)
+        ]
+        for step in workflow.steps:
+            if step.for_each is None:
+                continue
+            if (
+                step.success_criteria
+                or step.on_success
+                or step.on_failure
+                or step.on_no_match
+                or step.fail_when
+                or step.task_retries
+                or step.error_cleanup
+                or step.timeout_seconds
+                or step.cleanup_only
+            ):
+                self.problem(
+                    step.for_each.line,
+                    step,
+                    "an x-forEach step has no successCriteria, onSuccess, onFailure (the workflow's successActions "
+                    "and failureActions included), x-onNoMatch, x-failWhen, x-retry, x-onError, x-timeoutSeconds "
+                    "or x-cleanupOnly: an item's outcome is its workflow's, and the step's outputs report it",
+                )
+            if step.step_id in ids and any(start <= ids.index(step.step_id) <= end for start, end in loops):
+                self.problem(step.for_each.line, step, "an x-forEach step may not be inside a loop")
+            found = self.document.called(step)
+            if found is None:
+                continue
+            names = set(found[1].outputs)
+            for expression in expressions_in(step.outputs) + expressions_in(
+                [s.value for s in step.for_each.summary.values()]
+            ):
+                if (
+                    isinstance(expression, NamedRef)
+                    and expression.root == "outputs"
+                    and expression.path[0] not in names
+                ):
+                    self.problem(
+                        step.line,
+                        step,
+                        f"$outputs.{expression.path[0]} is not an output of workflow {found[1].workflow_id}",
+                    )
+            if events.item_events(step, self.document) is None:
+                self.problem(
+                    step.for_each.line,
+                    step,
+                    f"workflow {found[1].workflow_id} runs inline for each item, so each of its loops needs a "
+                    "literal maxIterations (the items are budgeted in this execution's history); or use x-execution",
+                )
 
     def check_history_budget(self, workflow: Workflow) -> None:
-        """A loop's continueAsNewAfter must leave every execution below the 25,000-event history limit."""
-        workflows = {w.workflow_id: w for w in self.document.workflows}
+        """A loop's continueAsNewAfter, and an x-forEach step's x-maxItems, must leave every execution below the
+        25,000-event history limit."""
+        workflows = self.document
         main = workflow.main_steps
+        fixed = events.fixed_events(workflow, self.document)
+        for step in main:
+            each = events.item_events(step, self.document) if step.for_each else None
+            if step.for_each and each and fixed > events.HISTORY_LIMIT:
+                fit = (events.HISTORY_LIMIT - fixed + step.for_each.max_items * each) // each
+                self.problem(
+                    step.for_each.line,
+                    step,
+                    f"x-maxItems {step.for_each.max_items}: an item of this step can write {each} history events, "
+                    f"so at most {max(fit, 0)} items fit in one execution ({events.HISTORY_LIMIT:,} events)",
+                )
         backward = [
             (step, action)
             for step in main
@@ -214,7 +305,10 @@ class Checker:
         """State names are at most 80 characters, the compiler's suffixes included: lower the workflow and look."""
         from .lower import WorkflowLowering
 
-        names = WorkflowLowering(self.document, workflow).lower(str(self.document.path)).states.names()
+        try:
+            names = WorkflowLowering(self.document, workflow).lower(str(self.document.path)).states.names()
+        except (tr.UnsupportedExpression, js.UnsupportedName):
+            return  # a workflow it runs has a problem, reported where it is
         for name in names:
             if len(name) > MAX_STATE_NAME:
                 steps = sorted((s for s in workflow.steps if s.step_id in name), key=lambda s: -len(s.step_id))
@@ -236,6 +330,9 @@ class Checker:
             return val.step_scope(step, response, self.source_urls, variables, outputs)
 
         for step in workflow.steps:
+            if step.for_each:
+                self.check_for_each_expressions(step, scope)
+                continue
             task = scope(step, val.TASK_RESPONSE if step.operation else None)
             judged = scope(step, val.JUDGED_RESPONSE, outputs=step.workflow_id is not None)
             for parameter in step.parameters:
@@ -268,6 +365,21 @@ class Checker:
             self.translates(end_task.line, None, val.asl_value, end_task.arguments, ended, True)
             if end_task.when:
                 self.translates(end_task.when.line, None, val.criterion, end_task.when, ended)
+
+    def check_for_each_expressions(self, step: Step, scope: Callable[..., tr.Scope]) -> None:
+        """An x-forEach step: its list and concurrency read the step's scope, its parameters `$item` too, its
+        outputs and x-summary one item's row."""
+        for_each = step.for_each
+        assert for_each is not None
+        for parameter in step.parameters:
+            self.translates(step.line, step, val.asl_value, parameter.value, item_scope(scope(step, None)))
+        self.translates(for_each.line, step, tr.runtime, for_each.items, scope(step, None))
+        if isinstance(for_each.max_concurrency, Expr):
+            self.translates(for_each.line, step, tr.runtime, for_each.max_concurrency, scope(step, None))
+        row = js.Var("r")
+        self.translates(step.line, step, val.outputs_object, step.outputs, row_scope(scope(step, None), row))
+        for summary in for_each.summary.values():
+            self.translates(step.line, step, val.value, summary.value, row_scope(scope(step, None), row))
 
     def translates(
         self, line: int | None, step: Step | None, translate: Callable[..., object], *arguments: object

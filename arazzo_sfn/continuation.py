@@ -27,6 +27,7 @@ CONTINUATION_START_ERRORS = [
     "StepFunctions.AWSStepFunctionsException",
     "StepFunctions.StepFunctionsException",
 ]
+CONTINUATION_START_ATTEMPTS = 5  # the start retries (2 s doubling, full jitter): events.py counts them
 # The parent is waiting in its continue-as-new Task: its latest events are that Task's (a few per start attempt).
 PARENT_HISTORY_PAGE = 10
 
@@ -54,6 +55,7 @@ class Frame:
     end: str = "Workflow outputs"  # where the workflow goes when it ends
     callers: tuple[str, ...] = ()  # workflowIds lowered above this one
     ending: str | None = None  # the shared ending sequence (the compiled workflow has x-onEnd), else None
+    scratch: str = ""  # prefix of the states' working variables (an x-forEach item's processor has its own)
 
     @property
     def top(self) -> bool:
@@ -62,6 +64,10 @@ class Frame:
     def var(self, name: str) -> str:
         """A JSONata variable of this frame, without the `$`."""
         return f"{self.variables}{name}"
+
+    def scratch_var(self, name: str) -> str:
+        """A working variable (a caught error, a recorded ending): prefixed only inside an x-forEach item."""
+        return f"{self.scratch}{name}"
 
 
 @dataclass
@@ -89,10 +95,16 @@ def continuation_name(origin: js.Node, generation: js.Node) -> js.Node:
     characters an execution name allows; two roots (execution names are unique per machine) never share a child
     name unless their names share 50 characters and a 31-bit checksum; the same continuation always gets the same
     name, so a retried start is the same execution."""
+    return derived_name(origin, origin, generation)
+
+
+def derived_name(base: js.Node, checksummed: js.Node, suffix: js.Node) -> js.Node:
+    """`<first 50 characters of base>-<31-bit checksum of checksummed, base 36>-<suffix>`: a deterministic
+    execution name (at most 57 characters before the suffix)."""
     h, c = js.Var("h"), js.Var("c")
     checksum = js.call(
         "reduce",
-        js.call("split", origin, js.Sq("")),
+        js.call("split", checksummed, js.Sq("")),
         js.Function(
             ("h", "c"),
             js.op(
@@ -111,11 +123,40 @@ def continuation_name(origin: js.Node, generation: js.Node) -> js.Node:
     )
     return js.op(
         "&",
-        js.call("substring", origin, js.Lit(0), js.Lit(50)),
+        js.call("substring", base, js.Lit(0), js.Lit(50)),
         js.Sq("-"),
         js.call("formatBase", checksum, js.Lit(36)),
         js.Sq("-"),
-        js.call("string", generation),
+        js.call("string", suffix),
+    )
+
+
+def child_record(cause: js.Node) -> js.Node:
+    """`{error, cause}` of a child execution from a failed `.sync:2` Task's Cause: its DescribeExecution output,
+    whose keys are capitalised (lower-case ones are accepted too); empty when the Cause is not that."""
+    c, d = js.Var("c"), js.Var("d")
+    return js.block(
+        js.Bind("c", cause),
+        js.Bind(
+            "d",
+            js.If(
+                js.group(
+                    js.op(
+                        "and",
+                        tr.is_type(c, "string"),
+                        js.op("=", js.call("substring", c, js.Lit(0), js.Lit(1)), js.Sq("{")),
+                    )
+                ),
+                js.call("parse", c),
+                js.Obj(()),
+            ),
+        ),
+        js.obj(
+            {
+                "error": js.If(js.Field(d, "Error"), js.Field(d, "Error"), js.Field(d, "error")),
+                "cause": js.If(js.Field(d, "Cause"), js.Field(d, "Cause"), js.Field(d, "cause")),
+            }
+        ),
     )
 
 
@@ -298,7 +339,7 @@ class ContinuationLowering(EndingLowering):
                     ),
                 },
                 next=self.frame.ending,
-                retry=[asl.Retrier(CONTINUATION_START_ERRORS, 2, 5, 2, 60)],
+                retry=[asl.Retrier(CONTINUATION_START_ERRORS, 2, CONTINUATION_START_ATTEMPTS, 2, 60)],
                 assign=self.continued_ending(),
                 output=js.template(js.Var("states.result.Output")),
                 catch=[
@@ -309,32 +350,9 @@ class ContinuationLowering(EndingLowering):
                 catch_first=True,
             ),
         )
-        # The continued execution's own error and cause are inside the Cause: its DescribeExecution output, whose
-        # keys are capitalised in the .sync:2 form (lower-case ones are accepted too).
-        c, d, e = js.Var("c"), js.Var("d"), js.Var("e")
-        child = js.block(
-            js.Bind("c", js.Var("continuation.Cause")),
-            js.Bind(
-                "d",
-                js.If(
-                    js.group(
-                        js.op(
-                            "and",
-                            tr.is_type(c, "string"),
-                            js.op("=", js.call("substring", c, js.Lit(0), js.Lit(1)), js.Sq("{")),
-                        )
-                    ),
-                    js.call("parse", c),
-                    js.Obj(()),
-                ),
-            ),
-            js.obj(
-                {
-                    "error": js.If(js.Field(d, "Error"), js.Field(d, "Error"), js.Field(d, "error")),
-                    "cause": js.If(js.Field(d, "Cause"), js.Field(d, "Cause"), js.Field(d, "cause")),
-                }
-            ),
-        )
+        # The continued execution's own error and cause are inside the Cause.
+        e = js.Var("e")
+        child = child_record(js.Var("continuation.Cause"))
 
         def passed_on(key: str, fallback: js.Node) -> js.Node:
             return js.block(js.Bind("e", js.Field(child, key)), if_exists(e, fallback))

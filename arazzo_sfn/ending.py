@@ -63,7 +63,9 @@ class EndingLowering:
             "error": _asl(error),
             "cause": cause if isinstance(cause, str) else js.template(val.nullable(cause)),
         }
-        return self.states.put(name, asl.Pass({ENDING_VARIABLE.name: recorded}, self.frame.ending))
+        return self.states.put(
+            name, asl.Pass({self.frame.scratch_var(ENDING_VARIABLE.name): recorded}, self.frame.ending)
+        )
 
     def record_ending(self, name: str, ending: js.Node) -> str:
         """An ending whose whole record is one expression (a continuation's, unpacked)."""

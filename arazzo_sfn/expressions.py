@@ -6,6 +6,7 @@
     $inputs.a.b   $outputs.a   $steps.<stepId>.outputs.<name>...   $workflows.<id>.outputs.<name>
     $sourceDescriptions.<name>.<field>   $components.<kind>.<name>
     $end.<field>   (an extension, in x-onEnd arguments only: how the workflow ended; translate.py checks the field)
+    $item  $item.<field>   (an extension, in an x-forEach step only: the current item)
 
 Strings may also embed expressions in braces: "Bearer {$steps.login.outputs.token}".
 """
@@ -60,7 +61,7 @@ class NamedRef(Expr):
     `path` is the dotted names after the root; a trailing `#/pointer` (allowed after outputs) is appended as further
     path tokens."""
 
-    root: str  # inputs | outputs | steps | workflows | sourceDescriptions | components | end
+    root: str  # inputs | outputs | steps | workflows | sourceDescriptions | components | end | item
     path: tuple[str, ...]
 
 
@@ -71,7 +72,7 @@ class Template(Expr):
     parts: tuple[str | Expr, ...]
 
 
-_NAMED_ROOTS = ("inputs", "outputs", "steps", "workflows", "sourceDescriptions", "components", "end")
+_NAMED_ROOTS = ("inputs", "outputs", "steps", "workflows", "sourceDescriptions", "components", "end", "item")
 # RFC 9110 token characters, the grammar's `header-reference`.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _EMBEDDED = re.compile(r"\{(\$[^{}]+)\}")
@@ -112,8 +113,8 @@ def parse_expression(text: str) -> Expr:
     root, _, rest = text[1:].partition(".")
     if root not in _NAMED_ROOTS:
         raise ExpressionError(f"unknown runtime expression {text!r}")
-    if text == "$inputs":
-        return NamedRef("inputs", ())  # all the inputs: the context of a criterion over several of them
+    if text in ("$inputs", "$item"):
+        return NamedRef(text[1:], ())  # all the inputs (a criterion's context), the whole item
     if not rest:
         raise ExpressionError(f"{text!r} needs a name after '${root}.'")
     names, _, pointer = rest.partition("#")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .expressions import Expr
-from .model import Action, Criterion, EndTask, FailWhen, InputCheck, LoopLimit, LoopPolicy, Step
+from .expressions import Expr, Template
+from .model import Action, Criterion, EndTask, FailWhen, ForEach, InputCheck, LoopLimit, LoopPolicy, Step, Summary
 
 MAX_SECONDS = 99999999  # the largest TimeoutSeconds, Wait Seconds and Retry field Step Functions accepts
 # What CreateStateMachine accepts in a Retrier: (x-retry key, ASL key, type, lowest value).
@@ -39,6 +39,14 @@ END_TASK_WHEN_SUFFIX = "?"  # the Choice "Workflow end: <name>?" that runs the t
 END_TASK_TIMEOUT_SECONDS = 30
 END_TASK_MAX_ATTEMPTS = 2  # each x-onEnd Task's retries (States.ALL, short, full jitter): events.py counts them
 MAX_STATE_NAME = 80
+# x-forEach: a Map state; each item a run of the step's workflow, inline or as an execution of a state machine.
+FOR_EACH_KEYS = ("x-maxConcurrency", "x-maxItems", "x-execution", "x-summary")
+FOR_EACH_MAX_ITEMS = 100  # x-maxItems left out
+STATE_MACHINE_ARN = re.compile(
+    r"^(\$\{[A-Za-z0-9]+\}|arn:aws[a-z\-]*:states:[a-z0-9\-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_\-]+)$"
+)
+SUMMARY_KINDS = ("countBy", "sum")
+OUTPUT_NAME = re.compile(r"^[a-zA-Z0-9.\-_]+$")
 LOOP_KEYS = {
     "initialWaitSeconds": "initial_wait_seconds",
     "backoffRate": "backoff_rate",
@@ -88,6 +96,75 @@ class ExtensionReader:
                 )
             else:
                 step.error_cleanup = cleanup
+        step.for_each = self.read_for_each(step, raw, location)
+
+    def read_for_each(self, step: Step, raw: dict, location: tuple) -> ForEach | None:
+        """x-forEach with x-maxConcurrency, x-maxItems, x-execution and x-summary, on a step that runs a workflow."""
+        if "x-forEach" not in raw:
+            for key in FOR_EACH_KEYS:
+                if key in raw:
+                    self.problem(location + (key,), f"{key} applies to a step with x-forEach")
+            return None
+        where = location + ("x-forEach",)
+        if "workflowId" not in raw:
+            self.problem(where, "x-forEach applies to a step that runs a workflow (workflowId)")
+            return None
+        items = self.read_value(raw["x-forEach"], where) if isinstance(raw["x-forEach"], str) else None
+        if not isinstance(items, Expr) or isinstance(items, Template):
+            self.problem(where, "x-forEach must be a runtime expression that yields a list")
+            return None
+        found = len(self.problems)
+        concurrency = raw.get("x-maxConcurrency", 0)
+        if isinstance(concurrency, str):
+            concurrency = self.read_value(concurrency, location + ("x-maxConcurrency",))
+            if not isinstance(concurrency, Expr) or isinstance(concurrency, Template):
+                self.problem(
+                    location + ("x-maxConcurrency",), "x-maxConcurrency must be an integer or a runtime expression"
+                )
+        elif not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 0:
+            self.problem(
+                location + ("x-maxConcurrency",),
+                f"x-maxConcurrency must be an integer from 0 (no limit) or a runtime expression, found {concurrency!r}",
+            )
+        max_items = raw.get("x-maxItems", FOR_EACH_MAX_ITEMS)
+        if not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 1:
+            self.problem(location + ("x-maxItems",), f"x-maxItems must be a positive integer, found {max_items!r}")
+        execution = raw.get("x-execution")
+        arn = execution.get("stateMachineArn") if isinstance(execution, dict) else None
+        if execution is not None and (
+            not isinstance(arn, str) or not STATE_MACHINE_ARN.match(arn) or set(execution) != {"stateMachineArn"}
+        ):
+            self.problem(
+                location + ("x-execution",),
+                "x-execution must be {stateMachineArn: <a ${Key} placeholder, or "
+                "arn:aws:states:<region>:<account>:stateMachine:<name>>}",
+            )
+        summary = self.read_summary(raw.get("x-summary"), location + ("x-summary",), step)
+        if len(self.problems) != found:
+            return None
+        return ForEach(items, concurrency, int(max_items), arn, summary, self.line(where))
+
+    def read_summary(self, raw: object, location: tuple, step: Step) -> dict[str, Summary]:
+        """x-summary: {name: {countBy: <expression>} | {sum: <expression>}}, merged into the step's outputs."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(location, "x-summary must be a mapping of names to {countBy: ...} or {sum: ...}")
+            return {}
+        summary = {}
+        for name, entry in raw.items():
+            where = location + (name,)
+            if not OUTPUT_NAME.match(str(name)) or name in step.outputs:
+                self.problem(
+                    where, f"x-summary name {name!r} must match ^[a-zA-Z0-9.\\-_]+$ and differ from the outputs"
+                )
+                continue
+            if not isinstance(entry, dict) or len(entry) != 1 or next(iter(entry)) not in SUMMARY_KINDS:
+                self.problem(where, f"x-summary {name}: one of {{countBy: <expression>}} or {{sum: <expression>}}")
+                continue
+            kind, value = next(iter(entry.items()))
+            summary[str(name)] = Summary(kind, self.read_value(value, where + (kind,)))
+        return summary
 
     def read_on_end(self, raw: object, location: tuple) -> list[EndTask]:
         """x-onEnd: [{name, resource, arguments, timeoutSeconds?, when?}], Tasks run once when the workflow ends."""

@@ -27,9 +27,8 @@ class LoopLowering(ContinuationLowering):
         """continueAsNewAfter, or as many iterations as fit in one execution's history (events.py)."""
         if loop.policy.continue_as_new_after is not None:
             return loop.policy.continue_as_new_after
-        workflows = {w.workflow_id: w for w in self.document.workflows}
         return events.iterations_per_execution(
-            self.workflow, loop.source, loop.target, workflows, len(set(self.loop_variables.values()))
+            self.workflow, loop.source, loop.target, self.document, len(set(self.loop_variables.values()))
         )
 
     def collect_loops(self) -> None:
@@ -224,7 +223,7 @@ class LoopLowering(ContinuationLowering):
         fail_state = f"{loop.prefix} limit reached"
         cause = val.value(limit.cause, self.scope(loop.source, None))
         reasons = js.obj({"deadline": js.Sq("deadline passed"), "iterations": js.Sq("iteration limit reached")})
-        cleanup_error = js.Var("cleanupError")
+        cleanup_error = js.Var(self.frame.scratch_var("cleanupError"))
         self.fail(
             fail_state,
             limit.error,
@@ -235,7 +234,9 @@ class LoopLowering(ContinuationLowering):
                     js.Arr(
                         (
                             cause,
-                            js.obj({"limit": js.call("lookup", reasons, js.Var("limitReason"))}),
+                            js.obj(
+                                {"limit": js.call("lookup", reasons, js.Var(self.frame.scratch_var("limitReason")))}
+                            ),
                             js.If(
                                 js.call("exists", cleanup_error),
                                 js.obj({"cleanupError": cleanup_error}),
@@ -255,9 +256,13 @@ class LoopLowering(ContinuationLowering):
                     cleanup,
                     fail_state,
                     asl.Catcher(
-                        ["States.ALL"], fail_state, {"cleanupError": js.template(js.Var("states.errorOutput.Error"))}
+                        ["States.ALL"],
+                        fail_state,
+                        {self.frame.scratch_var("cleanupError"): js.template(js.Var("states.errorOutput.Error"))},
                     ),
                 ),
             )
         # Both bounds share the states; the rule that leads here records which bound was hit.
-        return self.states.put(f"{loop.prefix} {reason}", asl.Pass({"limitReason": reason}, entry))
+        return self.states.put(
+            f"{loop.prefix} {reason}", asl.Pass({self.frame.scratch_var("limitReason"): reason}, entry)
+        )

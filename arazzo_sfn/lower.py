@@ -33,6 +33,7 @@ from . import translate as tr
 from . import values as val
 from .continuation import RESUME, Frame, Loop, fresh_loop, is_backward, variable
 from .ending import ENDING
+from .foreach import ForEachLowering
 from .loops import LoopLowering
 from .model import Action, Document, Step, Workflow
 
@@ -64,7 +65,7 @@ def merge_step_outputs(steps: js.Var, step_id: str, outputs: js.Node) -> str:
     )
 
 
-class WorkflowLowering(LoopLowering):
+class WorkflowLowering(LoopLowering, ForEachLowering):
     def __init__(
         self, document: Document, workflow: Workflow, frame: Frame | None = None, states: asl.States | None = None
     ):
@@ -165,7 +166,7 @@ class WorkflowLowering(LoopLowering):
                 },
             )
         )
-        self.states.put("Check inputs", asl.Choice(choices, self.main_steps[0].step_id))
+        self.states.put("Check inputs", asl.Choice(choices, self.entry(0)))
         self.fail("Invalid input", "Arazzo.InvalidInput", js.call("join", js.Var("inputErrors"), js.Sq("; ")))
         if wait_states:
             self.add_verify_continuation(wait_states, PARENT)
@@ -177,7 +178,9 @@ class WorkflowLowering(LoopLowering):
     # -- steps ----------------------------------------------------------------------------------------------------
     def add_steps(self) -> None:
         for index, step in enumerate(self.main_steps):
-            if step.workflow_id:
+            if step.for_each:
+                self.add_for_each_step(step, index)
+            elif step.workflow_id:
                 self.add_workflow_step(step, index)
             else:
                 self.add_step(step, index)
@@ -196,8 +199,9 @@ class WorkflowLowering(LoopLowering):
 
     def add_workflow_step(self, step: Step, index: int) -> None:
         """A step that runs another workflow: that workflow's states, inline, between two Pass states."""
-        called = self.document.workflow(step.workflow_id or "")
-        assert called is not None  # check.py
+        found = self.document.called(step)
+        assert found is not None  # check.py
+        document, called = found
         name = self.state(step.step_id)
         frame = Frame(
             prefix=f"{name} > ",
@@ -205,18 +209,10 @@ class WorkflowLowering(LoopLowering):
             end=f"{name} done",
             callers=self.frame.callers + (self.workflow.workflow_id,),
             ending=self.frame.ending,
+            scratch=self.frame.scratch,
         )
-        inner = WorkflowLowering(self.document, called, frame, self.states)
-        given = js.obj([(p.name, val.value(p.value, self.scope(step, None))) for p in step.parameters], quote=js.Lit)
-        assign: dict[str, object] = {
-            frame.var("inputs"): js.template(
-                js.call("merge", js.Arr((input_rules.defaults(called.inputs or {}), given)))
-            ),
-            frame.var("steps"): {},
-        }
-        for loop_variable in sorted(set(inner.loop_variables.values())):
-            assign[loop_variable] = js.template(fresh_loop())
-        self.states.put(name, asl.Pass(assign, inner.state(inner.main_steps[0].step_id)))
+        inner = self.lowering(document, called, frame, self.states)
+        self.states.put(name, asl.Pass(inner.entered(self.given_inputs(step, self.scope(step, None))), inner.entry(0)))
         inner.add_steps()
         inner.add_workflow_outputs(next_state=f"{name} outputs")
         # The called workflow's outputs are `$outputs` for this step's own outputs; the last response it received
@@ -237,6 +233,34 @@ class WorkflowLowering(LoopLowering):
                 outcome or self.next_after(index),
             ),
         )
+
+    @staticmethod
+    def lowering(document: Document, workflow: Workflow, frame: Frame, states: asl.States) -> WorkflowLowering:
+        """The lowering of a workflow a step runs, into `states` (its frame names its states and variables)."""
+        return WorkflowLowering(document, workflow, frame, states)
+
+    @staticmethod
+    def given_inputs(step: Step, scope: tr.Scope) -> js.Node:
+        """The inputs a step gives the workflow it runs: its parameters."""
+        return js.obj([(p.name, val.value(p.value, scope)) for p in step.parameters], quote=js.Lit)
+
+    def entered(self, given: js.Node) -> dict[str, object]:
+        """The variables of this (called) workflow's frame as it starts: inputs with defaults, no step outputs,
+        fresh loops."""
+        assign: dict[str, object] = {
+            self.frame.var("inputs"): js.template(
+                js.call("merge", js.Arr((input_rules.defaults(self.workflow.inputs or {}), given)))
+            ),
+            self.frame.var("steps"): {},
+        }
+        for loop_variable in sorted(set(self.loop_variables.values())):
+            assign[loop_variable] = js.template(fresh_loop())
+        return assign
+
+    def entry(self, index: int) -> str:
+        """The state where the main step at `index` starts (an x-forEach step first checks its items)."""
+        step = self.main_steps[index]
+        return self.state(step.step_id) + (" items" if step.for_each else "")
 
     def task(self, step: Step, next_state: str | None, catch: list[asl.Catcher] | None = None) -> asl.Task:
         operation = step.operation
@@ -295,14 +319,18 @@ class WorkflowLowering(LoopLowering):
         """The ending of a step whose Task failed for good: the Task's error (a `States.` one renamed) and cause."""
         return self.fail(
             self.state(f"{step.step_id} error"),
-            tr.not_reserved(js.Var("stepError.Error"), "Arazzo.StepFailed"),
-            js.Var("stepError.Cause"),
+            tr.not_reserved(js.Var(self.frame.scratch_var("stepError.Error")), "Arazzo.StepFailed"),
+            js.Var(self.frame.scratch_var("stepError.Cause")),
         )
 
     def error_ending(self, step: Step) -> list[asl.Catcher]:
         """With x-onEnd, a Task that fails for good ends the workflow through the ending sequence too."""
         return [
-            asl.Catcher(["States.ALL"], self.step_error(step), {"stepError": js.template(js.Var("states.errorOutput"))})
+            asl.Catcher(
+                ["States.ALL"],
+                self.step_error(step),
+                {self.frame.scratch_var("stepError"): js.template(js.Var("states.errorOutput"))},
+            )
         ]
 
     def error_cleanup(self, step: Step) -> list[asl.Catcher]:
@@ -313,10 +341,14 @@ class WorkflowLowering(LoopLowering):
             self.state(f"{step.step_id} error cleanup: {cleanup.step_id}"),
             self.cleanup_task(cleanup, failed, asl.Catcher(["States.ALL"], failed)),
         )
-        return [asl.Catcher(["States.ALL"], name, {"stepError": js.template(js.Var("states.errorOutput"))})]
+        return [
+            asl.Catcher(
+                ["States.ALL"], name, {self.frame.scratch_var("stepError"): js.template(js.Var("states.errorOutput"))}
+            )
+        ]
 
     def next_after(self, index: int) -> str:
-        return self.state(self.main_steps[index + 1].step_id) if index + 1 < len(self.main_steps) else self.frame.end
+        return self.entry(index + 1) if index + 1 < len(self.main_steps) else self.frame.end
 
     def add_outcome(self, step: Step, index: int) -> str | None:
         """The step's outcome Choice, or None when the step has no criteria or actions (straight on)."""
@@ -369,7 +401,8 @@ class WorkflowLowering(LoopLowering):
         if action.type == "retry":
             return self.retry_rules(step, action, matched)
         if not is_backward(self.main_steps, step, action):
-            return [asl.ChoiceRule(js.template(matched), self.state(action.step_id or ""))]
+            target = next(i for i, s in enumerate(self.main_steps) if s.step_id == action.step_id)
+            return [asl.ChoiceRule(js.template(matched), self.entry(target))]
         return self.loop_rules(self.loop_of(action), matched, scope)
 
     # -- end ------------------------------------------------------------------------------------------------------

@@ -120,6 +120,26 @@ class EndTask:
 
 
 @dataclass
+class Summary:
+    """One x-summary entry of an x-forEach step: `countBy` (items per value) or `sum` (of numeric values)."""
+
+    kind: str  # countBy | sum
+    value: object  # parsed value tree evaluated against each item's row
+
+
+@dataclass
+class ForEach:
+    """x-forEach on a step that runs a workflow: a Map state over a list, each item a run of the workflow."""
+
+    items: Expr  # the list
+    max_concurrency: object  # int (0: no limit) or Expr
+    max_items: int  # the most items one execution takes
+    execution_arn: str | None  # x-execution.stateMachineArn: each item is an execution of it; None: inline
+    summary: dict[str, Summary]
+    line: int | None
+
+
+@dataclass
 class Step:
     step_id: str
     operation: Operation | None
@@ -138,6 +158,8 @@ class Step:
     error_cleanup: str | None = None  # x-onError.cleanupStepId: run when the Task fails
     timeout_seconds: int | None = None  # x-timeoutSeconds: the Task's TimeoutSeconds
     fail_when: list[FailWhen] = field(default_factory=list)  # x-failWhen: judged first in the outcome
+    workflow_source: str | None = None  # the `type: arazzo` source description holding `workflow_id`
+    for_each: ForEach | None = None  # x-forEach: the step runs its workflow once per item
 
 
 @dataclass
@@ -173,6 +195,13 @@ class Document:
     path: Path
     workflows: list[Workflow]
     sources: dict[str, OpenAPISource]
+    arazzo_sources: dict[str, Document] = field(default_factory=dict)  # `type: arazzo` source descriptions, read
 
     def workflow(self, workflow_id: str) -> Workflow | None:
         return next((w for w in self.workflows if w.workflow_id == workflow_id), None)
+
+    def called(self, step: Step) -> tuple[Document, Workflow] | None:
+        """The workflow a step runs and the document it is in (this one, or a `type: arazzo` source's)."""
+        document = self.arazzo_sources.get(step.workflow_source) if step.workflow_source else self
+        workflow = document.workflow(step.workflow_id) if document is not None and step.workflow_id else None
+        return (document, workflow) if document is not None and workflow is not None else None

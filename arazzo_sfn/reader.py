@@ -14,20 +14,24 @@ from .document import DocumentError, Loaded, load
 from .expressions import ExpressionError, parse_expression, parse_values
 from .extensions import MAX_SECONDS, ExtensionReader
 from .model import Action, Criterion, Document, Problem, Step, Workflow
-from .openapi import OpenAPISource, load_source
+from .openapi import OpenAPISource, load_source, resolve_source, source_root
 from .references import ReferenceReader
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 OUTPUT_NAME = re.compile(r"^[a-zA-Z0-9.\-_]+$")
 SUPPORTED_VERSION = re.compile(r"^1\.0\.\d+(-.+)?$")
+SOURCE_WORKFLOW = re.compile(r"^\$sourceDescriptions\.([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)$")
+MAX_ARAZZO_SOURCE_DEPTH = 4  # a document names one that names one ... at most this deep
 
 
 class Reader(ExtensionReader, ReferenceReader):
     """Reads one loaded document; `problems` collects what is wrong, with lines."""
 
-    def __init__(self, loaded: Loaded, source_root: Path | None = None):
+    def __init__(self, loaded: Loaded, source_root: Path | None = None, chain: tuple[Path, ...] = ()):
         self.loaded = loaded
         self.source_root = source_root
+        self.chain = chain + (Path(loaded.path).resolve(),)  # the documents being read, this one last
+        self.arazzo_sources: dict[str, Document] = {}
         self.problems: list[Problem] = []
         self.workflow_id: str | None = None
         self.step_id: str | None = None
@@ -75,7 +79,7 @@ class Reader(ExtensionReader, ReferenceReader):
             if workflow:
                 workflows.append(workflow)
         self.workflow_id = self.step_id = None
-        return Document(self.loaded.path, workflows, self.sources)
+        return Document(self.loaded.path, workflows, self.sources, self.arazzo_sources)
 
     def read_sources(self, raw: object) -> None:
         if not isinstance(raw, list) or not raw:
@@ -95,8 +99,10 @@ class Reader(ExtensionReader, ReferenceReader):
                 self.problem(location + ("name",), f"duplicate source description name {name!r}")
             if not ID_PATTERN.match(name):
                 self.problem(location + ("name",), f"source description name {name!r} must match [A-Za-z0-9_-]+")
+            if source.get("type") == "arazzo":
+                self.read_arazzo_source(name, source["url"], location)
+                continue
             if source.get("type", "openapi") != "openapi":
-                # Arazzo-type sources hold workflows to call; this compiler runs steps that call operations.
                 continue
             try:
                 self.sources[name] = load_source(self.loaded.path, name, source["url"], self.source_root)
@@ -104,6 +110,32 @@ class Reader(ExtensionReader, ReferenceReader):
                 # The source's own file and line when it is the source that is wrong; else the url's line here.
                 own = error.path == str(self.loaded.path)
                 self.problem(location + ("url",), error.message if own else str(error))
+
+    def read_arazzo_source(self, name: str, url: str, location: tuple) -> None:
+        """A `type: arazzo` source description: another document whose workflows steps may run, read (with its own
+        problems, file and lines) under the same source root."""
+        root = self.source_root or source_root(self.loaded.path)
+        try:
+            path = resolve_source(self.loaded.path, url, root)
+        except DocumentError as error:
+            self.problem(location + ("url",), error.message)
+            return
+        if path.resolve() in self.chain:
+            self.problem(location + ("url",), f"source description {name!r} names a document that names this one")
+            return
+        if len(self.chain) > MAX_ARAZZO_SOURCE_DEPTH:
+            self.problem(
+                location + ("url",),
+                f"source description {name!r}: Arazzo documents nest more than {MAX_ARAZZO_SOURCE_DEPTH} deep",
+            )
+            return
+        document, problems = read(path, root, self.chain)
+        if document is None:  # unreadable: said where this document names it
+            for problem in problems:
+                self.problem(location + ("url",), str(problem))
+            return
+        self.problems.extend(problems)  # the other document's own problems, with its file and lines
+        self.arazzo_sources[name] = document
 
     # -- workflow -------------------------------------------------------------------------------------------------
     def read_workflow(self, raw: object, location: tuple) -> Workflow | None:
@@ -171,16 +203,13 @@ class Reader(ExtensionReader, ReferenceReader):
             self.problem(location + ("stepId",), f"stepId must match [A-Za-z0-9_-]+, found {step_id!r}")
             step_id = str(step_id)
         targets = [k for k in ("operationId", "operationPath", "workflowId") if k in raw]
-        operation = workflow_id = None
+        operation = workflow_id = workflow_source = None
         if len(targets) != 1:
             self.problem(location, "a step needs exactly one of operationId, operationPath, workflowId")
         elif targets[0] == "workflowId":
             workflow_id = raw["workflowId"]
             if isinstance(workflow_id, str) and workflow_id.startswith("$sourceDescriptions."):
-                self.problem(
-                    location + ("workflowId",),
-                    "workflows of other Arazzo documents are not supported by the Step Functions compiler",
-                )
+                workflow_source, workflow_id = self.source_workflow(workflow_id, location + ("workflowId",))
             elif workflow_id not in self.workflow_ids:
                 self.problem(location + ("workflowId",), f"workflow {workflow_id!r} is not in this document")
         else:
@@ -223,9 +252,26 @@ class Reader(ExtensionReader, ReferenceReader):
             on_no_match,
             bool(raw.get("x-cleanupOnly")),
             self.line(location),
+            workflow_source=workflow_source,
         )
         self.read_step_extensions(step, raw, location)
         return step
+
+    def source_workflow(self, reference: str, location: tuple) -> tuple[str | None, str | None]:
+        """`$sourceDescriptions.<name>.<workflowId>`: (the source's name, the workflow's id), or Nones."""
+        match = SOURCE_WORKFLOW.match(reference)
+        if not match:
+            self.problem(location, f"workflowId {reference!r} must be $sourceDescriptions.<name>.<workflowId>")
+            return None, None
+        source, workflow_id = match.groups()
+        document = self.arazzo_sources.get(source)
+        if document is None:
+            self.problem(location, f"{reference}: {source!r} is not a readable type: arazzo source description")
+            return None, None
+        if document.workflow(workflow_id) is None:
+            self.problem(location, f"{reference}: workflow {workflow_id!r} is not in {document.path.name}")
+            return None, None
+        return source, workflow_id
 
     def read_value(self, raw: object, location: tuple) -> object:
         try:
@@ -348,15 +394,17 @@ class Reader(ExtensionReader, ReferenceReader):
         return step_actions + [a for a in workflow_actions if a.name not in names]
 
 
-def read(path: str | Path, source_root: Path | None = None) -> tuple[Document | None, list[Problem]]:
+def read(
+    path: str | Path, source_root: Path | None = None, chain: tuple[Path, ...] = ()
+) -> tuple[Document | None, list[Problem]]:
     """Read a document: the model (None when unreadable) and the problems found while reading.
 
-    Source descriptions must lie under `source_root` (default: the document's folder's parent). check.validate
-    runs this and every semantic check."""
+    Source descriptions must lie under `source_root` (default: the document's folder's parent); `chain` holds the
+    documents that name this one. check.validate runs this and every semantic check."""
     try:
         loaded = load(path)
     except DocumentError as error:
         return None, [Problem(error.path, error.line, None, None, error.message)]
-    reader = Reader(loaded, source_root)
+    reader = Reader(loaded, source_root, chain)
     document = reader.read()
     return document, reader.problems

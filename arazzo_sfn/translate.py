@@ -39,7 +39,9 @@ class Scope:
     inputs: js.Node = js.Var("inputs")
     steps: js.Node = js.Var("steps")
     outputs: js.Node = js.Var("outputs")
-    end: js.Node | None = None  # the ending record ($end.*): in x-onEnd arguments only
+    end: js.Node | None = None  # the ending record ($end.*): in x-onEnd arguments, and an x-forEach item's
+    end_fields: tuple[str, ...] = ()  # the $end fields known there
+    item: js.Node | None = None  # $item: the current item of an x-forEach step
 
 
 # `$end.<field>` (x-onEnd): how the workflow ended; `iterations` is an object of step ids.
@@ -125,6 +127,13 @@ def _named(expr: NamedRef, scope: Scope) -> js.Node:
         return pointer_path(scope.outputs, expr.path)
     if expr.root == "end":
         return _end(expr, scope)
+    if expr.root == "item":
+        if scope.item is None:
+            raise UnsupportedExpression(
+                f"${'.'.join(('item',) + expr.path)} is only meaningful in an x-forEach step's parameters, "
+                "outputs and x-summary"
+            )
+        return pointer_path(scope.item, expr.path)
     if (
         expr.root == "sourceDescriptions"
         and len(expr.path) == 2
@@ -139,9 +148,12 @@ def _end(expr: NamedRef, scope: Scope) -> js.Node:
     if scope.end is None:
         raise UnsupportedExpression(f"${expr.root}.{'.'.join(expr.path)} is only meaningful in x-onEnd arguments")
     field, depth = expr.path[0], 2 if expr.path[0] == "iterations" else 1
-    if field not in END_FIELDS or len(expr.path) > depth:
+    fields = scope.end_fields
+    if field not in fields or len(expr.path) > depth:
+        known = ", ".join(f for f in fields if f != "iterations")
         raise UnsupportedExpression(
-            f"${expr.root}.{'.'.join(expr.path)}: $end has {', '.join(END_FIELDS[:-1])} and iterations.<stepId>"
+            f"${expr.root}.{'.'.join(expr.path)}: $end has {known}"
+            + (" and iterations.<stepId>" if "iterations" in fields else " here")
         )
     return js.path(scope.end, *expr.path)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import jsonata as js
 from .expressions import Expr, MessageRef, Template
-from .translate import Scope, condition, runtime, template
+from .translate import END_FIELDS, Scope, condition, runtime, template
 
 
 def value(tree: object, scope: Scope) -> js.Node:
@@ -106,7 +106,7 @@ def step_scope(
 def end_scope(source_urls: dict[str, str]) -> Scope:
     """What expressions mean in x-onEnd arguments: the workflow's inputs, steps and outputs, and `$end`."""
     scope = step_scope(None, None, source_urls, Variables(), outputs_available=True)
-    scope.end = END
+    scope.end, scope.end_fields = END, END_FIELDS
     return scope
 
 

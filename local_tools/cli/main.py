@@ -6,10 +6,12 @@
 
     airbyte-sync run --connection-id UUID --airbyte-url URL [--job-type TYPE] [--fast] [--deadline-seconds N]
                      [--poll-initial-seconds N] [--poll-elapsed-fraction F] [--poll-max-seconds N]
-    airbyte-sync run --input FILE|- --airbyte-url URL [--fast]
+    airbyte-sync run --input FILE|- --airbyte-url URL [--fast] [--machine sync|sync-connections]
         The same state machine against any Airbyte API, started as the console starts it. --input: EXACTLY that
         file's JSON (any JSON value) is the execution input, nothing added or checked (- reads stdin); or the
         input is built from the options ({"connectionId", "jobType", ...}); the two forms are exclusive.
+        --machine sync-connections runs the stack's second machine (many connections; --input only, e.g.
+        events/sync-connections-input.json); each connection's calls are shown after `[<index>] `.
 
     airbyte-sync put-events --entries FILE|- --airbyte-url URL [--repeat N] [--fast]
         Started as EventBridge starts it: `aws events put-events --entries` entries delivered through the
@@ -53,6 +55,7 @@ from local_tools.cli import put_events
 from local_tools.cli.progress import execute, hms, print_events_put, result_json, summary_line
 
 TEMPLATE_URL_PATTERN = re.compile(r"^https?://\S+[^/]$")  # template.yaml's AirbyteApiUrl AllowedPattern
+MACHINES = {"sync": "SyncStateMachineArn", "sync-connections": "SyncConnectionsStateMachineArn"}  # stack outputs
 BUILT_INPUT_OPTIONS = (
     "connection_id",
     "job_type",
@@ -226,9 +229,11 @@ def usage_error(command: str, message: str) -> int:
     return 2
 
 
-def with_deployed_product(args: argparse.Namespace, command: str, body: Callable[[Any, str, Any], int]) -> int:
+def with_deployed_product(
+    args: argparse.Namespace, command: str, body: Callable[[Any, dict[str, str], Any], int]
+) -> int:
     """Deploy template.yaml against --airbyte-url with the environment's credentials, then
-    `body(engine, state_machine_arn, log)`; a broken local engine still answers with one JSON line."""
+    `body(engine, stack_outputs, log)`; a broken local engine still answers with one JSON line."""
     try:
         secret_value = credentials_from_env(os.environ)
     except ValueError as error:
@@ -256,7 +261,7 @@ def with_deployed_product(args: argparse.Namespace, command: str, body: Callable
                 file=log,
                 flush=True,
             )
-            return body(engine, stack.outputs[product.STATE_MACHINE_OUTPUT], log)
+            return body(engine, stack.outputs, log)
     except Exception as error:  # the local engine itself broke
         print(f"airbyte-sync: {type(error).__name__}: {error}", file=log)
         print(json.dumps({"status": "ERROR", "error": type(error).__name__, "cause": str(error)}))
@@ -273,17 +278,36 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             return usage_error("run", str(error))
         shown = json.dumps(json.loads(execution_input))
+    elif args.machine != "sync":
+        return usage_error(
+            "run",
+            f"--machine {args.machine} takes its input from --input FILE (e.g. events/sync-connections-input.json)",
+        )
     elif args.connection_id is None:
         return usage_error("run", "give --input FILE, or --connection-id UUID (with the other input options)")
     else:
         execution_input = built_input(args)
         shown = json.dumps(execution_input)
 
-    def start(engine: Any, machine_arn: str, log: Any) -> int:
+    def start(engine: Any, outputs: dict[str, str], log: Any) -> int:
         print(f"airbyte-sync: input {shown}", file=log, flush=True)
-        result, progress = execute(engine, machine_arn, execution_input, name=f"cli-{uuid.uuid4().hex[:12]}", out=log)
+        many = args.machine == "sync-connections"
+        result, progress = execute(
+            engine,
+            outputs[MACHINES[args.machine]],
+            execution_input,
+            name=f"cli-{uuid.uuid4().hex[:12]}",
+            out=log,
+            children_of=outputs[MACHINES["sync"]] if many else None,
+        )
         print(f"airbyte-sync: {summary_line(result, progress)}", file=log, flush=True)
-        print_events_put(engine, [result.execution_arn], sys.stdout)
+        # sync-connections puts no event itself: each connection's sync puts its completion event.
+        children = [
+            execution["executionArn"]
+            for execution in engine.sfn.list_executions(stateMachineArn=outputs[MACHINES["sync"]])["executions"]
+            if progress.children and execution["executionArn"].startswith(progress.children)
+        ]
+        print_events_put(engine, [result.execution_arn, *children], sys.stdout)
         print(json.dumps(result_json(result)), flush=True)
         return 0 if result.status == "SUCCEEDED" else 1
 
@@ -298,7 +322,7 @@ def put_events_command(args: argparse.Namespace) -> int:
     return with_deployed_product(
         args,
         "put-events",
-        lambda engine, machine_arn, log: put_events.deliver_and_follow(engine, entries, args.repeat, log),
+        lambda engine, outputs, log: put_events.deliver_and_follow(engine, entries, args.repeat, log),
     )
 
 
@@ -358,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--input",
         metavar="FILE",
         help="the whole execution input, as the console takes it (- for stdin); excludes the options below",
+    )
+    run_parser.add_argument(
+        "--machine",
+        choices=sorted(MACHINES),
+        default="sync",
+        help="sync (default): one connection; sync-connections: many (--input only)",
     )
     run_parser.add_argument("--connection-id", help="the Airbyte connection UUID")
     run_parser.add_argument("--job-type", help="sync (default), reset, refresh or clear")

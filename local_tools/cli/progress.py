@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from local_tools.engine.event_routing import event_json
 
-OPERATIONS = ("createJob", "getJob", "cancelJob")  # the handlers whose invocations are progress
+OPERATIONS = ("listConnections", "createJob", "getJob", "cancelJob")  # the handlers whose invocations are progress
 STATUS_CHANGE = "Step Functions Execution Status Change"  # the event the ExecutionStopped function gets
 
 
@@ -38,12 +38,23 @@ class Progress:
 
     Times come from the state's EnteredTime the machine passes to each handler (context.stateEnteredTime): it is
     on the engine clock, so on a VirtualClock it shows simulated time, not the instant the line is printed.
-    `label` prefixes every line (put-events names the execution when it follows several).
+    `label` prefixes every line (put-events names the execution when it follows several). `children`: the ARN
+    prefix of the single-sync executions a sync-connections execution starts (`<execution ARN of the single-sync
+    machine>:<this execution's name, 50 characters>-`); their calls are shown too, each line after `[<index>] `.
     """
 
-    def __init__(self, engine: Any, execution_arn: str, started_at: float, out: TextIO, label: str = ""):
+    def __init__(
+        self,
+        engine: Any,
+        execution_arn: str,
+        started_at: float,
+        out: TextIO,
+        label: str = "",
+        children: str | None = None,
+    ):
         self.engine = engine
         self.execution_arn = execution_arn
+        self.children = children
         self.started_at = started_at
         self.out = out
         self.label = label
@@ -56,10 +67,18 @@ class Progress:
         for invocation in invocations:
             event = invocation.event if isinstance(invocation.event, dict) else {}
             operation = event.get("operationId")
-            if operation in OPERATIONS and belongs_to(
-                self.execution_arn, (event.get("context") or {}).get("executionArn")
-            ):
+            caller = (event.get("context") or {}).get("executionArn")
+            if operation in OPERATIONS and belongs_to(self.execution_arn, caller):
                 self._line(operation, event.get("context") or {}, invocation)
+            elif (
+                operation in OPERATIONS
+                and self.children
+                and isinstance(caller, str)
+                and caller.startswith(self.children)
+            ):
+                # <prefix><checksum>-<index>[-<continuation>]: the connection's index in the list
+                index = caller[len(self.children) :].split("-")[1]
+                self._line(operation, event.get("context") or {}, invocation, f"[{index}] ")
             elif event.get("detail-type") == STATUS_CHANGE and belongs_to(
                 self.execution_arn, (event.get("detail") or {}).get("executionArn")
             ):
@@ -68,7 +87,7 @@ class Progress:
     def _print(self, text: str) -> None:
         print(f"{self.label}{text}", file=self.out, flush=True)
 
-    def _line(self, operation: str, context: dict, invocation: Any) -> None:
+    def _line(self, operation: str, context: dict, invocation: Any, child: str = "") -> None:
         entered = _epoch(context.get("stateEnteredTime"))
         elapsed = "+" + hms(entered - self.started_at) if entered is not None else "+??:??:??"
         retry = f"  (retry {context['retryCount']})" if context.get("retryCount") else ""
@@ -77,8 +96,8 @@ class Progress:
             self.polls += 1
             label = f"poll {self.polls:3d}"
         else:
-            label = {"createJob": "trigger ", "cancelJob": "cancel  "}[operation]
-        self._print(f"{label}  {elapsed}  {detail}{retry}")
+            label = {"createJob": "trigger ", "cancelJob": "cancel  ", "listConnections": "list    "}[operation]
+        self._print(f"{child}{label}  {elapsed}  {detail}{retry}")
 
     def _cleanup_line(self, event: dict, invocation: Any) -> None:
         """The template's ExecutionStopped function, run on ABORTED/TIMED_OUT: it cancels the Airbyte job."""
@@ -109,6 +128,8 @@ class Progress:
         body = payload.get("body")
         body = body if isinstance(body, dict) else {}
         text = f"{body.get('status', 'HTTP ' + str(payload.get('statusCode'))):<10}"
+        if operation == "listConnections" and isinstance(body.get("data"), list):
+            return f"{len(body['data'])} connection(s)"
         if operation == "createJob" and body.get("jobId") is not None:
             text += f"  job {body['jobId']}"
         elif body.get("rowsSynced"):
@@ -116,7 +137,9 @@ class Progress:
         return text.rstrip()
 
 
-def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float = 0.1) -> list[tuple[Any, Progress]]:
+def follow(
+    engine: Any, execution_arns: list[str], out: TextIO, interval: float = 0.1, children: str | None = None
+) -> list[tuple[Any, Progress]]:
     """Print progress until every execution ended; returns (ExecutionResult, Progress) per execution, in order.
 
     The engine runs executions in moto's worker threads; this thread only looks every `interval` real seconds
@@ -127,7 +150,7 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
     for arn in execution_arns:
         started = engine.sfn.describe_execution(executionArn=arn)["startDate"].timestamp()  # on the engine clock
         label = f"[{arn.rsplit(':', 1)[-1][-8:]}] " if len(execution_arns) > 1 else ""
-        progresses.append(Progress(engine, arn, started, out, label=label))
+        progresses.append(Progress(engine, arn, started, out, label=label, children=children))
     try:
         while any(engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in execution_arns):
             for progress in progresses:
@@ -146,11 +169,21 @@ def follow(engine: Any, execution_arns: list[str], out: TextIO, interval: float 
 
 
 def execute(
-    engine: Any, machine_arn: str, execution_input: Any, name: str, out: TextIO, interval: float = 0.1
+    engine: Any,
+    machine_arn: str,
+    execution_input: Any,
+    name: str,
+    out: TextIO,
+    interval: float = 0.1,
+    children_of: str | None = None,
 ) -> tuple[Any, Progress]:
-    """Start one execution (input: a JSON value, or JSON text passed as is) and follow it."""
+    """Start one execution (input: a JSON value, or JSON text passed as is) and follow it; `children_of`: the
+    ARN of the machine whose executions it starts (sync-connections: the single-sync machine), followed too."""
     arn = engine.start_execution(machine_arn, execution_input, name=name)
-    [(result, progress)] = follow(engine, [arn], out, interval)
+    children = None
+    if children_of is not None:
+        children = children_of.replace(":stateMachine:", ":execution:", 1) + f":{name[:50]}-"
+    [(result, progress)] = follow(engine, [arn], out, interval, children=children)
     return result, progress
 
 

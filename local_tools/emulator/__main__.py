@@ -7,10 +7,13 @@
         --connection 6f1c...:pending,running*3,succeeded,rows=1200,bytes=340000 \\
         --connection 0a2b...:timed:3600:succeeded --inactive-connection 9d8e... --running-job 5e6f... \\
         --fault createJob:500:created --fault getJob:429:retry-after=2:times=2 \\
-        --fault createJob:slow-create:visible-after=90 --echo-credentials
+        --fault createJob:slow-create:visible-after=90 --echo-credentials \\
+        --connection-name 6f1c...=orders --connection-tags 6f1c...=nightly,finance
 
 - ``--connection UUID:SCRIPT``. SCRIPT is comma separated: statuses, ``status*N`` for N polls, or a first item
   ``timed:SECONDS[:FINAL]``; items ``rows=N``, ``bytes=N``, ``pending=SECONDS`` set numbers.
+- ``--connection-name UUID=NAME`` and ``--connection-tags UUID=TAG[,TAG...]``: what listConnections shows of a
+  connection given with ``--connection`` or ``--inactive-connection`` (every one is in the default workspace).
 - ``--fault OPERATION:KIND[:FLAG...]``. KIND is an HTTP code, ``reset``, ``delay=SECONDS``, ``truncated``,
   ``not-json``, ``status=VALUE`` or ``slow-create``. FLAGS: ``created`` / ``not-created`` (job_created),
   ``retry-after=N``, ``times=N``, ``visible-after=SECONDS`` (slow-create).
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--connection", action="append", default=[], metavar="UUID:SCRIPT")
     parser.add_argument("--inactive-connection", action="append", default=[], metavar="UUID")
+    parser.add_argument("--connection-name", action="append", default=[], metavar="UUID=NAME")
+    parser.add_argument("--connection-tags", action="append", default=[], metavar="UUID=TAG[,TAG...]")
     parser.add_argument(
         "--running-job",
         action="append",
@@ -85,11 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         reject_form_token_requests=args.reject_form_token_requests,
         echo_credentials=args.echo_credentials,
     )
+    names = dict(_pair(spec, "--connection-name") for spec in args.connection_name)
+    tags = {
+        key: tuple(value.split(",")) for key, value in (_pair(s, "--connection-tags") for s in args.connection_tags)
+    }
     for spec in args.connection:
         connection_id, _, script = spec.partition(":")
-        emu.add_connection(connection_id, script=JobScript.parse(script) if script else None)
+        emu.add_connection(
+            connection_id,
+            script=JobScript.parse(script) if script else None,
+            name=names.get(connection_id),
+            tags=tags.get(connection_id, ()),
+        )
     for connection_id in args.inactive_connection:
-        emu.add_connection(connection_id, active=False)
+        emu.add_connection(connection_id, active=False, name=names.get(connection_id), tags=tags.get(connection_id, ()))
     for connection_id in args.running_job:
         emu.start_running_job(connection_id)
     for spec in args.fault:
@@ -105,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emu.stop()
     return 0
+
+
+def _pair(spec: str, option: str) -> tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    if not sep or not key or not value:
+        raise SystemExit(f"{option} takes UUID=VALUE, got {spec!r}")
+    return key, value
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Any
 from local_tools.clock import RealClock
 
 from .auth import JSON, Credentials, media_type
+from .connections import DEFAULT_WORKSPACE_ID, list_connections
 from .faults import Fault
 from .jobs import EmulatedConnection, EmulatedJob
 from .listing import list_jobs
@@ -24,7 +25,7 @@ AnswerHook = Callable[[RecordedRequest], None]
 
 
 class AirbyteEmulator:
-    """Airbyte's public API (jobs + token) on 127.0.0.1; see the package docstring."""
+    """Airbyte's public API (jobs, connections, token) on 127.0.0.1; see the package docstring."""
 
     def __init__(
         self,
@@ -136,10 +137,31 @@ class AirbyteEmulator:
 
     # --- scenario set-up
 
-    def add_connection(self, connection_id: str, script: JobScript | None = None, active: bool = True) -> None:
+    def add_connection(
+        self,
+        connection_id: str,
+        script: JobScript | None = None,
+        active: bool = True,
+        *,
+        name: str | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        tags: tuple[str, ...] = (),
+        deleted: bool = False,
+    ) -> None:
+        """A connection its jobs run on, listed by listConnections in `workspace_id` (its name defaults to one
+        made from its id)."""
         key = _connection_key(connection_id)
         with self._lock:
-            self.connections[key] = EmulatedConnection(key, script or DEFAULT_SCRIPT, active)
+            self.connections[key] = EmulatedConnection(
+                key,
+                script or DEFAULT_SCRIPT,
+                active,
+                name=name if name is not None else f"connection {key[:8]}",
+                workspace_id=_connection_key(workspace_id),
+                tags=tuple(tags),
+                deleted=deleted,
+                created_at=int(self.clock.now()),
+            )
 
     def start_running_job(self, connection_id: str, script: JobScript | None = None, job_type: str = "sync") -> int:
         """A job already in progress (as if started by Airbyte's scheduler); it runs until cancelled by default."""
@@ -238,6 +260,8 @@ class AirbyteEmulator:
                     f"Content Type [{media_type(content_type)}] not allowed. Allowed types: [{JSON}]",
                 ), credential
             return self._operations.create_job(body, request_uri, slow_create), credential
+        if operation == "listConnections":
+            return list_connections(self._operations, query, request_uri, f"{self.base_url}/connections"), credential
         if operation == "listJobs":
             return list_jobs(self._operations, query, request_uri, f"{self.base_url}/jobs"), credential
         if operation == "getJob":

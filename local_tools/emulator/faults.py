@@ -27,7 +27,7 @@ from typing import Any
 
 __all__ = ["Fault", "OPERATIONS"]
 
-OPERATIONS = ("createJob", "getJob", "cancelJob", "listJobs", "createAccessToken")
+OPERATIONS = ("createJob", "getJob", "cancelJob", "listJobs", "listConnections", "createAccessToken")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ class EmulatedConnection:
     connection_id: str
     script: JobScript = DEFAULT_SCRIPT
     active: bool = True
+    # What listConnections shows (connections.py): a name, its workspace, the names of its tags, when it was made.
+    name: str = ""
+    workspace_id: str = ""
+    tags: tuple[str, ...] = ()
+    deleted: bool = False
+    created_at: int = 0
 
 
 @dataclass
@@ -115,6 +121,11 @@ class EmulatedJob:
             return self.created_at + self.script.pending_seconds, None
         end = self.created_at + self.script.duration_seconds
         return end, end
+
+    @property
+    def finished_at(self) -> float | None:
+        """When the job ended (a timed job ends on its own, polled or not), or None while it runs."""
+        return self._times()[1]
 
     @property
     def last_updated_at(self) -> float:

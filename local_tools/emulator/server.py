@@ -25,6 +25,7 @@ ECHO_AUTHORIZATION_HEADER = "X-Echo-Authorization"
 ECHO_CLIENT_SECRET_HEADER = "X-Echo-Client-Secret"
 ROUTES: dict[str, dict[str, str]] = {
     "/applications/token": {"POST": "createAccessToken"},
+    "/connections": {"GET": "listConnections"},
     "/jobs": {"GET": "listJobs", "POST": "createJob"},
     "/jobs/{jobId}": {"GET": "getJob", "DELETE": "cancelJob"},
 }

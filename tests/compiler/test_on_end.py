@@ -198,8 +198,8 @@ def test_the_ending_sequence_is_in_the_history_budget(tmp_path):
     # Two Passes, two Choices, and each task with its two retries.
     assert events.ending_events(workflow) == 2 * events.PASS + 2 * events.CHOICE + 2 * (events.TASK + 2 * events.RETRY)
     watch = workflow.step("watch")
-    fit = events.iterations_per_execution(workflow, watch, watch, {"finish": workflow}, 1)
-    each = events.iteration_events(workflow, watch, watch, {"finish": workflow})
+    fit = events.iterations_per_execution(workflow, watch, watch, document, 1)
+    each = events.iteration_events(workflow, watch, watch, document)
     assert fit == (events.HISTORY_LIMIT - events.RESERVE - events.ending_events(workflow)) // each
     assert problems_of(tmp_path, ("continueAsNewAfter: 2", f"continueAsNewAfter: {fit}")) == []
     [(line, message)] = problems_of(tmp_path, ("continueAsNewAfter: 2", f"continueAsNewAfter: {fit + 1}"))

@@ -83,6 +83,9 @@ class Client:
     def list_jobs(self, **params) -> requests.Response:
         return requests.get(f"{self.base_url}/jobs", params=params, headers=self.headers(), timeout=5)
 
+    def list_connections(self, params=None) -> requests.Response:
+        return requests.get(f"{self.base_url}/connections", params=params, headers=self.headers(), timeout=5)
+
 
 def conversion_failure(response: requests.Response) -> str:
     """The message of Micronaut's 400 JsonError for a value it could not convert (asserting the shape)."""

@@ -12,7 +12,7 @@ def test_spec_is_valid_openapi_with_airbytes_operation_ids(spec):
     validate_openapi(spec)
     operation_ids = {op["operationId"] for item in spec["paths"].values() for op in item.values()
                      if isinstance(op, dict) and "operationId" in op}
-    assert operation_ids == {"createJob", "getJob", "cancelJob", "listJobs", "createAccessToken"}
+    assert operation_ids == {"createJob", "getJob", "cancelJob", "listJobs", "listConnections", "createAccessToken"}
     assert [server["url"] for server in spec["servers"]] == ["https://api.airbyte.com/v1", "{host}/api/public/v1"]
     assert spec["components"]["schemas"]["JobStatusEnum"]["enum"] == [
         "pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled"]

@@ -97,10 +97,14 @@ def test_product_template_deploys(engine):
 
     assert {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"} <= set(
         stack.functions)
-    [machine_arn] = stack.state_machines.values()
-    described = engine.sfn.describe_state_machine(stateMachineArn=machine_arn)  # the executing backend has it
-    assert "${" not in described["definition"]
-    assert stack.function_arns["CreateJobFunction"] in described["definition"]
+    assert set(stack.state_machines) == {"SyncStateMachine", "SyncConnectionsStateMachine"}
+    described = {logical_id: engine.sfn.describe_state_machine(stateMachineArn=arn)["definition"]  # executable
+                 for logical_id, arn in stack.state_machines.items()}
+    assert not any("${" in definition for definition in described.values())
+    assert stack.function_arns["CreateJobFunction"] in described["SyncStateMachine"]
+    # The second machine starts executions of the first (and invokes its own function).
+    assert stack.state_machines["SyncStateMachine"] in described["SyncConnectionsStateMachine"]
+    assert stack.function_arns["ListConnectionsFunction"] in described["SyncConnectionsStateMachine"]
     for name in stack.functions.values():
         configuration = engine.lambda_.get_function(FunctionName=name)["Configuration"]
         variables = configuration["Environment"]["Variables"]

@@ -214,8 +214,11 @@ def make_harness(*, base_path: str = "/v1", auth: str = "client_credentials", se
 
 
 def project_copy(tmp_path: Path, definition_text: str) -> Path:
-    """A copy of the project layout (template + a given compiled definition; functions/ linked) to deploy."""
+    """A copy of the project layout (template + a given compiled single-sync definition, the other machines'
+    committed ones; functions/ linked) to deploy."""
     (tmp_path / "statemachine").mkdir()
+    for committed in (ROOT / "statemachine").glob("*.asl.json"):
+        shutil.copy(committed, tmp_path / "statemachine" / committed.name)
     (tmp_path / "statemachine" / "airbyte-trigger-sync-and-poll.asl.json").write_text(definition_text)
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
     (tmp_path / "functions").symlink_to(ROOT / "functions", target_is_directory=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sam_template_support import as_list, policy_statements, resources_of_type
 
-FUNCTIONS = {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction"}  # Airbyte callers
+FUNCTIONS = {"CreateJobFunction", "GetJobFunction", "CancelJobFunction", "ExecutionStoppedFunction",
+             "ListConnectionsFunction"}  # Airbyte callers
 SECRET = {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "AirbyteSecretArn"}}]}  # AWSSecretsManagerGetSecretValuePolicy
 # The only actions allowed on "*": vended-logs delivery has no resource-level permissions.
 LOG_DELIVERY = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
@@ -49,6 +52,24 @@ def test_state_machine_may_only_start_and_follow_itself(translated):
     assert follow[0]["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-airbyte-sync:*")
 
 
+def test_sync_connections_invokes_list_connections_and_starts_only_single_syncs(translated):
+    """The sync-connections machine invokes ListConnectionsFunction, and starts, reads and stops executions of the
+    single-sync machine only (startExecution.sync:2); nothing of itself, no Airbyte function."""
+    statements = policy_statements(translated["Resources"]["SyncConnectionsStateMachineRole"])
+    invoke = [s for s in statements if any(a.startswith("lambda:") for a in _actions(s))]
+    assert [(_actions(s), s["Resource"]) for s in invoke] == [
+        ({"lambda:InvokeFunction"}, {"Fn::GetAtt": ["ListConnectionsFunction", "Arn"]})]
+    states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
+    assert [(_actions(s), s["Resource"]) for s in states] == [
+        ({"states:StartExecution"}, {"Ref": "SyncStateMachine"}),
+        ({"states:DescribeExecution", "states:StopExecution"},
+         {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+                     "${AWS::StackName}-airbyte-sync:*"})]
+    events = [s for s in statements if any(a.startswith("events:") for a in _actions(s))]
+    assert [_actions(s) for s in events] == [{"events:PutTargets", "events:PutRule", "events:DescribeRule"}]
+    assert events[0]["Resource"]["Fn::Sub"].endswith(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
+
+
 def test_start_sync_may_only_start_the_machine(translated):
     statements = policy_statements(translated["Resources"]["StartSyncFunctionRole"])
     states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
@@ -66,10 +87,11 @@ def test_roles_services_assume_name_this_stack(translated):
             if services & {"states.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com"}:
                 condition = statement["Condition"]
                 assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, name
-                assert all(arn["Fn::Sub"].endswith(("-airbyte-sync", "-airbyte-sync:*", "schedule-group/default"))
+                machine = "-airbyte-sync-connections" if name == "SyncConnectionsStateMachineRole" else "-airbyte-sync"
+                assert all(arn["Fn::Sub"].endswith((machine, machine + ":*", "schedule-group/default"))
                            for arn in condition["ArnLike"]["aws:SourceArn"]), name
                 checked.add(name)
-    assert checked == {"SyncStateMachineRole", "ScheduleRole"}
+    assert checked == {"SyncStateMachineRole", "SyncConnectionsStateMachineRole", "ScheduleRole"}
 
 
 def test_wildcards_only_for_log_delivery_tracing_and_metrics_of_our_namespace(translated):
@@ -114,10 +136,11 @@ def test_no_credentials_in_environment(translated):
             assert key == "AIRBYTE_SECRET_ARN" or "secretsmanager" not in json.dumps(value), key
 
 
-def test_logging_and_tracing(translated):
-    machine = translated["Resources"]["SyncStateMachine"]["Properties"]
-    assert machine["TracingConfiguration"] == {"Enabled": True}
-    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
-    statements = policy_statements(translated["Resources"]["SyncStateMachineRole"])
+@pytest.mark.parametrize("machine", ["SyncStateMachine", "SyncConnectionsStateMachine"])
+def test_logging_and_tracing(translated, machine):
+    properties = translated["Resources"][machine]["Properties"]
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+    statements = policy_statements(translated["Resources"][f"{machine}Role"])
     granted = set().union(*(_actions(s) for s in statements))
     assert LOG_DELIVERY <= granted

@@ -94,6 +94,7 @@ def test_functions(template):
         "CancelJobFunction": ("airbyte_handlers.cancel_job.handler", 90),
         "ExecutionStoppedFunction": ("airbyte_handlers.execution_stopped.handler", 120),
         "StartSyncFunction": ("airbyte_handlers.start_sync.handler", 30),
+        "ListConnectionsFunction": ("airbyte_handlers.list_connections.handler", 120),
     }
     functions = resources_of_type(template, "AWS::Serverless::Function")
     assert {k: (f["Properties"]["Handler"], f["Properties"]["Timeout"]) for k, f in functions.items()} == expected

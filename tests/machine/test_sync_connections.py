@@ -1,0 +1,182 @@
+"""Issue 14: the sync-connections machine deployed from template.yaml next to the single-sync machine. Many
+connections, resolved by id, name or tag over listConnections' pages, each synced by its own execution of the
+single-sync machine (startExecution.sync:2), at most maxConcurrency at once; one row per connection and totals;
+Airbyte.SomeSyncsFailed only after every sync ended.
+
+Every run: the real compiled definitions, the real handlers, the emulator over HTTP, virtual time. After each test
+the `h` fixture checks that no value derived from the secret is in any handler log or in the history, output or
+cause of any execution (the many-sync's and every single sync it started)."""
+import json
+import uuid
+
+import pytest
+
+from local_tools.emulator import JobScript
+from machine_harness import EVENTS
+
+SUCCEEDS = JobScript.polls(("running", 2), "succeeded", rows=100, bytes=1000)
+FAILS = JobScript.polls("running", "failed", rows=5, bytes=50)
+WORKSPACE = "5ae6b09b-fdec-41af-aaf7-7d94cfc33ef6"  # the emulator's default workspace
+OTHER_WORKSPACE = "0b2f3c4d-1111-4a2b-8c3d-000000000002"
+
+
+# The module shares one emulator: every test names its connections and tags apart (unique()).
+def unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def named(h, name, script=SUCCEEDS, workspace=WORKSPACE, tags=()):
+    connection_id = str(uuid.uuid4())
+    h.emu.add_connection(connection_id, script=script, name=name, workspace_id=workspace, tags=tags)
+    return connection_id
+
+
+def run_many(h, execution_input, timeout=120.0):
+    machine = h.stack.outputs["SyncConnectionsStateMachineArn"]
+    result = h.engine.run(machine, execution_input, timeout=timeout)
+    h.executions.append(result.execution_arn)
+    return result
+
+
+def children(h, result):
+    """The single-sync executions this execution started (linked to it by AWS_STEP_FUNCTIONS_STARTED_BY_...)."""
+    found = []
+    for execution in h.engine.sfn.list_executions(stateMachineArn=h.machine)["executions"]:
+        given = json.loads(h.engine.sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        if given.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID") == result.execution_arn:
+            found.append((execution, given))
+    return found
+
+
+def most_at_once(result) -> int:
+    """The most child syncs running at one time, from the Map's iteration events."""
+    running = most = 0
+    for event in result.events:
+        if event["type"] == "MapIterationStarted":
+            running += 1
+            most = max(most, running)
+        elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
+            running -= 1
+    return most
+
+
+def most_jobs_at_once(h, ids) -> int:
+    """The most of these connections' Airbyte jobs running at one time, on the emulator's clock."""
+    moments = sorted((moment, step) for job in h.emu.jobs.values() if job.connection_id in ids
+                     for moment, step in ((job.created_at, 1), (job.finished_at, -1)))  # an end sorts first
+    running = most = 0
+    for _, step in moments:
+        running += step
+        most = max(most, running)
+    return most
+
+
+def test_twelve_connections_three_at_a_time_one_failure_fails_after_all_ended(h):
+    ids = [named(h, f"load {index:02d}", FAILS if index == 4 else SUCCEEDS) for index in range(12)]
+    result = run_many(h, {"connectionIds": ids, "maxConcurrency": 3})
+
+    assert (result.status, result.error) == ("FAILED", "Airbyte.SomeSyncsFailed")
+    assert json.loads(result.cause) == {
+        "message": "Not every sync succeeded; the results say how each ended.",
+        "byFinalStatus": {"succeeded": 11, "failed": 1}, "byOutcome": {"SUCCEEDED": 12}}
+    assert most_at_once(result) == 3
+    assert most_jobs_at_once(h, ids) == 3  # as Airbyte saw it
+    # Each connection got exactly one POST, from its own child execution; every child ended before the verdict.
+    posts = [request.body["connectionId"] for request in h.emu.requests_for("createJob")]
+    assert sorted(posts) == sorted(ids)
+    started = children(h, result)
+    assert sorted(given["connectionId"] for _, given in started) == sorted(ids)
+    assert all(execution["status"] == "SUCCEEDED" for execution, _ in started)
+    assert all(given["failOnUnsuccessfulSync"] is False for _, given in started)
+    ended = max(h.engine.sfn.describe_execution(executionArn=e["executionArn"])["stopDate"] for e, _ in started)
+    assert ended <= h.engine.sfn.describe_execution(executionArn=result.execution_arn)["stopDate"]
+    assert all(job.status in ("succeeded", "failed") for job in h.emu.jobs.values() if job.connection_id in ids)
+
+
+def test_results_and_totals_when_failures_are_allowed(h):
+    ids = [named(h, "orders"), named(h, "customers", FAILS), named(h, "events")]
+    result = run_many(h, {"connectionIds": ids, "failOnUnsuccessfulSync": False, "pollPolicy": "predictive"})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    rows = result.output["results"]
+    assert [(row["connectionId"], row["name"], row["finalStatus"], row["rows"], row["bytes"], row["error"])
+            for row in rows] == [(ids[0], "orders", "succeeded", 100, 1000, None),
+                                 (ids[1], "customers", "failed", 5, 50, None),
+                                 (ids[2], "events", "succeeded", 100, 1000, None)]
+    assert {row["jobId"] for row in rows} == {job.job_id for job in h.emu.jobs.values() if job.connection_id in ids}
+    assert {given["pollPolicy"] for _, given in children(h, result)} == {"predictive"}
+    assert result.output["totals"] == {"connections": 3, "succeeded": 2, "byFinalStatus": {"succeeded": 2, "failed": 1},
+                                       "byOutcome": {"SUCCEEDED": 3}, "rowsSynced": 205, "bytesSynced": 2050}
+
+
+def test_names_and_a_tag_resolve_across_listconnections_pages(h):
+    # 130 other connections first: what is asked for is on the second page of 100.
+    for index in range(130):
+        h.emu.add_connection(str(uuid.uuid4()), name=f"filler {index}", workspace_id=WORKSPACE)
+    tag, billing, crm = unique("quarterly"), unique("billing"), unique("crm")
+    wanted = {name: named(h, name, tags=(tag,)) for name in (billing, crm)}
+    named(h, unique("elsewhere"), workspace=OTHER_WORKSPACE, tags=(tag,))
+
+    by_name = run_many(h, {"connectionNames": [crm, billing]})
+    assert by_name.status == "SUCCEEDED", (by_name.error, by_name.cause)
+    assert [(row["name"], row["connectionId"]) for row in by_name.output["results"]] == [
+        (crm, wanted[crm]), (billing, wanted[billing])]
+    pages = [request.query for request in h.emu.requests_for("listConnections")]
+    listed = sum(1 for connection in h.emu.connections.values() if connection.workspace_id)
+    assert listed > 130
+    # Every page of 100, by offset, until a short one.
+    assert [page["offset"] for page in pages] == [str(offset) for offset in range(0, listed + 1, 100)]
+    assert {page["limit"] for page in pages} == {"100"}
+
+    h.emu.forget_requests()
+    by_tag = run_many(h, {"tag": tag, "workspaceIds": [WORKSPACE]})
+    assert by_tag.status == "SUCCEEDED", (by_tag.error, by_tag.cause)
+    assert sorted(row["name"] for row in by_tag.output["results"]) == sorted([billing, crm])
+    assert {request.query["workspaceIds"] for request in h.emu.requests_for("listConnections")} == {WORKSPACE}
+
+
+@pytest.mark.parametrize("kind", ["unknown name", "ambiguous name", "unknown tag"])
+def test_what_cannot_be_resolved_is_invalid_input_before_any_sync(h, kind):
+    billing, twin, missing, tag = unique("billing"), unique("twin"), unique("no such connection"), unique("weekly")
+    named(h, billing)
+    named(h, twin)
+    named(h, twin)
+    given, message = {
+        "unknown name": ({"connectionNames": [billing, missing]}, f"connectionNames: no connection is named '{missing}'"),
+        "ambiguous name": ({"connectionNames": [twin]}, f"connectionNames: 2 connections are named '{twin}' "
+                                                        "(give connectionIds)"),
+        "unknown tag": ({"tag": tag}, f"tag: no connection carries the tag '{tag}'"),
+    }[kind]
+    result = run_many(h, given)
+    assert (result.status, result.error) == ("FAILED", "Airbyte.InvalidInput")
+    assert json.loads(result.cause) == {"message": message}
+    assert h.posts() == 0 and children(h, result) == []
+
+
+@pytest.mark.parametrize("given, error", [
+    ({}, "Arazzo.InvalidInput"), ({"tag": "a", "connectionNames": ["b"]}, "Arazzo.InvalidInput"),
+    ({"tag": "a", "maxConcurrency": 0}, "Arazzo.InvalidInput"), ({"tag": "a", "color": "red"}, "Arazzo.InvalidInput"),
+    # Checked by the listConnections handler before it lists anything.
+    ({"connectionIds": ["not-a-uuid"]}, "Airbyte.InvalidRequest"),
+    ({"tag": "a", "workspaceIds": ["not-a-uuid"]}, "Airbyte.InvalidRequest"),
+])
+def test_bad_input_fails_before_any_call(h, given, error):
+    result = run_many(h, given)
+    assert (result.status, result.error) == ("FAILED", error)
+    assert h.airbyte_calls() == 0
+
+
+def test_the_sample_input_syncs_the_tagged_connections(h):
+    sample = json.loads((EVENTS / "sync-connections-input.json").read_text())
+    for execution in h.engine.sfn.list_executions(stateMachineArn=h.machine)["executions"]:
+        assert execution["status"] != "RUNNING"
+    # Connections other tests tagged so are synced too: only these must be among them, and untagged ones not.
+    ids = {named(h, unique("tagged"), tags=(sample["tag"],)) for _ in range(2)}
+    untagged = named(h, unique("untagged"))
+    result = run_many(h, sample)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    synced = {row["connectionId"] for row in result.output["results"]}
+    assert ids <= synced and untagged not in synced
+    for _, given in children(h, result):
+        assert given["deadlineSeconds"] == sample["deadlineSeconds"]
+        assert "pollPolicy" not in given  # not given: the single-sync machine's own default applies
