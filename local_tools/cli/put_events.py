@@ -51,7 +51,7 @@ def read_entries(source: str, stdin: TextIO) -> list[Any]:
 
 def check_entries(entries: list[Any]) -> None:
     """What `aws events put-events` and PutEvents refuse, before anything is deployed: ValueError."""
-    from local_tools.engine.event_routing import EntryError, check_request, event_from_entry
+    from local_tools.engine.event_entries import EntryError, check_request, event_from_entry
 
     try:
         check_request(entries)

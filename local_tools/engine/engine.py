@@ -12,11 +12,11 @@ jsonata 2.0.6, in one Node process per engine: started on the first expression, 
 moto's Lambda/Secrets Manager/CloudFormation/EventBridge/CloudWatch APIs, and the handlers' code. What the engine
 adds (see seams/): handlers run in-process; Wait, Retry, TimeoutSeconds and CloudWatch datapoint times follow
 `clock` (a VirtualClock makes a day-long poll instant); EventBridge events are delivered by the engine
-(event_routing.py: moto's own pattern matcher, EventBridge's target input and delivery; put_events reports the
-executions a delivery started); an execution that ends emits the "Step Functions Execution Status Change" event
-through the same routing, and a machine's `events:putEvents` Task puts its events through it too
-(machine_events.py; every one is in `events_put`). The engine knows nothing of any product: `sleep_modules` names
-the modules whose sleeps and clocks follow the engine clock.
+(event_entries.py: PutEvents' checks; event_routing.py: moto's own pattern matcher, EventBridge's target input
+and delivery; put_events reports the executions a delivery started); an execution that ends emits the "Step
+Functions Execution Status Change" event through the same routing, and a machine's `events:putEvents` Task puts
+its events through it too (machine_events.py; every one is in `events_put`). The engine knows nothing of any
+product: `sleep_modules` names the modules whose sleeps and clocks follow the engine clock.
 
 It fails where AWS fails: Lambda Timeout (Sandbox.Timedout) and Task TimeoutSeconds (States.Timeout) on the engine
 clock, 25,000 history events, 256 KiB payloads, state and execution names, Wait Seconds and other JSONata field
@@ -46,15 +46,8 @@ from local_tools.engine.definitions import (
     substitute_definition,
     substitution_text,
 )
-from local_tools.engine.event_routing import (
-    BusEvent,
-    Delivery,
-    EventRouter,
-    Publication,
-    check_request,
-    event_from_entry,
-    make_event,
-)
+from local_tools.engine.event_entries import BusEvent, check_request, event_from_entry, make_event
+from local_tools.engine.event_routing import Delivery, EventRouter, Publication
 from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 from local_tools.engine.machine_events import MachineEvents

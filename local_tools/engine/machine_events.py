@@ -3,7 +3,7 @@ every event the machines put.
 
 What AWS does, and the engine with it (Step Functions guide, "Add EventBridge events with Step Functions";
 EventBridge guide, "Sending events with PutEvents"):
-- Each entry is checked as PutEvents checks it (event_routing.event_from_entry; the local-only `Id` is refused,
+- Each entry is checked as PutEvents checks it (event_entries.event_from_entry; the local-only `Id` is refused,
   as the unknown field it is on AWS). A refused entry does not stop the others: "if an individual entry within
   a request fails, EventBridge continues processing the rest of the entries in the request". The answer has one
   result per entry, in order: `{"EventId": ...}` or `{"ErrorCode", "ErrorMessage"}`, and `FailedEntryCount`.
@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from local_tools.engine.event_routing import EntryError, check_request
+from local_tools.engine.event_entries import EntryError, check_request
 from local_tools.engine.seams import PutEventsRefused
 
 if TYPE_CHECKING:

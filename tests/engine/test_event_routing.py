@@ -7,7 +7,8 @@ import pytest
 
 from local_tools.clock import VirtualClock
 from local_tools.engine import EntryError, LocalEngine
-from local_tools.engine.event_routing import check_request, event_from_entry, matches, target_input
+from local_tools.engine.event_entries import check_request, event_from_entry
+from local_tools.engine.event_routing import matches, target_input
 from local_tools.sam import deploy_sam_template
 
 FIXTURES = Path(__file__).parent / "fixtures"
