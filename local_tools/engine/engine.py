@@ -104,6 +104,18 @@ class ExecutionResult:
         except ValueError:
             return self.cause
 
+    @property
+    def most_map_iterations_at_once(self) -> int:
+        """The most Map iterations running at one time, from the history's iteration events."""
+        running = most = 0
+        for event in self.events:
+            if event["type"] == "MapIterationStarted":
+                running += 1
+                most = max(most, running)
+            elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
+                running -= 1
+        return most
+
 
 @dataclass
 class _ExecutionRecord:

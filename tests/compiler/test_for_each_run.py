@@ -44,18 +44,6 @@ def many(deployed):
     return deployed
 
 
-def most_items_at_once(result) -> int:
-    """The most Map iterations running at one time, from the execution's history."""
-    running = most = 0
-    for event in result.events:
-        if event["type"] == "MapIterationStarted":
-            running += 1
-            most = max(most, running)
-        elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
-            running -= 1
-    return most
-
-
 def calls(pets, operation: str) -> list:
     return [call for call in pets.CALLS if call["operationId"] == operation]
 
@@ -78,7 +66,7 @@ def test_inline_items_run_two_at_a_time_and_a_failure_stops_none(pets, many):
                                         "errors": [None, "Pets.NameTaken", None, "Arazzo.LoopLimitExceeded"]}
     assert sorted(call["body"]["name"] for call in calls(pets, "createPet")) == ["Bo", "Kit", "Max", "Rex"]
     assert len(calls(pets, "getPet")) == 2 + 1 + 4   # Rex twice, Bo once, Max to its maxIterations (3) + 1
-    assert most_items_at_once(result) == 2
+    assert result.most_map_iterations_at_once == 2
 
 
 def test_inline_outputs_are_lists_in_item_order(pets, many):
@@ -88,7 +76,7 @@ def test_inline_outputs_are_lists_in_item_order(pets, many):
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output == {"names": ["Bo", "Rex"], "petIds": [3, 1], "errors": [None, None],
                              "byStatus": {"SUCCEEDED": 2}, "petIdTotal": 4}
-    assert most_items_at_once(result) == 1
+    assert result.most_map_iterations_at_once == 1
     assert [call["body"]["name"] for call in calls(pets, "createPet")] == ["Bo", "Rex"]   # one after the other
 
 
@@ -116,7 +104,7 @@ def test_x_execution_items_are_child_executions_with_their_own_guarantees(pets, 
     assert result.output == {"petIds": [1, None, 3], "states": ["ready", None, "ready"],
                              "errors": [None, "Pets.NameTaken", None],
                              "byOutcome": {"SUCCEEDED": 2, "Pets.NameTaken": 1}}
-    assert most_items_at_once(result) == 2
+    assert result.most_map_iterations_at_once == 2
     children = many.engine.sfn.list_executions(stateMachineArn=many.machine)["executions"]
     mine = {e["name"]: e for e in children if e["name"].startswith("nightly-")}
     checksum = next(iter(mine)).split("-")[1]

@@ -48,18 +48,6 @@ def children(h, result):
     return found
 
 
-def most_at_once(result) -> int:
-    """The most child syncs running at one time, from the Map's iteration events."""
-    running = most = 0
-    for event in result.events:
-        if event["type"] == "MapIterationStarted":
-            running += 1
-            most = max(most, running)
-        elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
-            running -= 1
-    return most
-
-
 def most_jobs_at_once(h, ids) -> int:
     """The most of these connections' Airbyte jobs running at one time, on the emulator's clock."""
     moments = sorted((moment, step) for job in h.emu.jobs.values() if job.connection_id in ids
@@ -79,7 +67,7 @@ def test_twelve_connections_three_at_a_time_one_failure_fails_after_all_ended(h)
     assert json.loads(result.cause) == {
         "message": "Not every sync succeeded; the results say how each ended.",
         "byFinalStatus": {"succeeded": 11, "failed": 1}, "byOutcome": {"SUCCEEDED": 12}}
-    assert most_at_once(result) == 3
+    assert result.most_map_iterations_at_once == 3
     assert most_jobs_at_once(h, ids) == 3  # as Airbyte saw it
     # Each connection got exactly one POST, from its own child execution; every child ended before the verdict.
     posts = [request.body["connectionId"] for request in h.emu.requests_for("createJob")]
