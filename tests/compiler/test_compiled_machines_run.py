@@ -2,7 +2,6 @@
 retries with Retry-After, a loop through Wait states with backoff, a step that runs another workflow, input checks.
 """
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from arazzo_sfn.check import validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 x-timeoutSeconds, step-level x-failWhen, x-inputChecks, x-fixed, and continue-as-new that a child verifies
 against its parent's history before it resumes, cleaning up when the continuation fails."""
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
 # What a deployment substitutes; the array is JSONata text that fits inside the definition's JSON strings.
 SUBSTITUTIONS = {"AllowedKinds": "['cat','dog']", "MaxChecks": 5}
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 def watch_machine(engine: LocalEngine) -> str:

@@ -3,23 +3,12 @@ x-maxConcurrency at a time, an item that fails never stops the others, the step'
 workflow's x-failWhen after every item ended; x-execution children, each its own execution (named after its
 parent, linked to it, with its own continue-as-new and its own x-onEnd)."""
 import json
-import sys
 
 import pytest
 
-from finish_deployment import FUNCTIONS, Finish
+from finish_deployment import Finish
 from local_tools.clock import VirtualClock
 from local_tools.engine import LocalEngine
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 class Many(Finish):

@@ -1,10 +1,8 @@
 """Continue-as-new is budgeted in history events: a loop over two Tasks runs past the iteration where a budget of
 2,000 iterations per execution reached AWS's 25,000-event limit (about iteration 1,560), and no execution's history
 comes near it."""
-import sys
 from pathlib import Path
 
-import pytest
 
 from arazzo_sfn import events
 from arazzo_sfn.check import validate
@@ -15,16 +13,6 @@ from local_tools.engine import FunctionSpec, LocalEngine
 FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
 ITERATIONS = 1_600  # past about 1,560: where 2,000 iterations x 16 events reached 25,000
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 def test_a_two_step_loop_continues_before_any_history_nears_the_limit(pets):

@@ -2,26 +2,15 @@
 CloudWatch): the workflow's end tasks run exactly once however the workflow ends, in the execution its caller
 started only, with the right `$end`, and a task that fails never changes how the execution ends."""
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from finish_deployment import FUNCTIONS, Finish
+from finish_deployment import Finish
 from local_tools.clock import VirtualClock
 from local_tools.engine import LocalEngine
 
 START = 1_800_000_000.0  # the engine clock's start: 2027-01-15T08:00:00Z
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,7 @@
 """x-loop `suggestedWaitSeconds` in the local engine: a number the step sets is the next wait (at least
 initialWaitSeconds, never past the deadline, not capped by maxWaitSeconds); null or absent: the loop's formula."""
-import sys
 from pathlib import Path
 
-import pytest
 
 from arazzo_sfn.check import validate
 from arazzo_sfn.lower import lower
@@ -12,16 +10,6 @@ from local_tools.engine import FunctionSpec, LocalEngine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTIONS = FIXTURES / "functions"
-
-
-@pytest.fixture
-def pets():
-    sys.path.insert(0, str(FUNCTIONS))
-    from compiler_fixture_handlers import pets as module
-    module.CALLS.clear()
-    module.SCRIPT.clear()
-    yield module
-    sys.path.remove(str(FUNCTIONS))
 
 
 def run(pets, answers: list[dict]) -> tuple[str, list[float]]:
