@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from sam_template_support import ACCOUNT, PLACEHOLDER, REGION, ROOT, STACK, as_list, cfn_lint, load_template, resources_of_type
+from sam_template_support import (ACCOUNT, PLACEHOLDER, REGION, ROOT, STACK, as_list, cfn_lint, load_template,
+                                  policy_statements, resources_of_type)
 
 ASL_FILES = sorted((ROOT / "statemachine").glob("*.asl.json"))
 
@@ -93,10 +94,6 @@ def test_cfn_lint_e3601(path):
     assert not problems, "\n".join(f"{m.rule.id} {m.message} at {m.path}" for m in problems)
 
 
-def statements_of(role: dict) -> list[dict]:
-    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
-
-
 def _role_of(path, translated) -> dict:
     """The translated role of the (one) state machine whose DefinitionUri is this file."""
     [machine] = _machines_using(path)
@@ -110,7 +107,7 @@ def test_definition_needs_only_what_the_role_grants(path, translated):
     configured namespace. A definition that calls anything else must come with a template change."""
     definition = json.loads(path.read_text())
     role = _role_of(path, translated)
-    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    statements = policy_statements(role)
     actions = {a for s in statements for a in as_list(s["Action"])}
     invokable = {s["Resource"]["Fn::GetAtt"][0] for s in statements if "lambda:InvokeFunction" in as_list(s["Action"])}
     substitutions = _machines_using(path)[0].get("DefinitionSubstitutions", {})
