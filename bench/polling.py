@@ -10,15 +10,16 @@ A worker process runs a list of tasks with one emulator and one LocalEngine (the
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import lag, scenarios
+from bench import derived, lag, scenarios
 
-PRICE_PER_TRANSITION = 0.025 / 1000  # Standard workflows, USD
+PRICE_PER_TRANSITION = derived.PRICE_PER_TRANSITION
 # Each schedule cell's job runs its nominal duration plus this, so that its last poll is the first one after the
 # nominal end (the polls around it give the polling phase).
 PHASE_SECONDS = 1
@@ -26,6 +27,7 @@ PHASE_SECONDS = 1
 # a 24 h sync would meet exactly).
 DEADLINE_SECONDS = 200_000
 
+POLL_STATE = "pollJob"  # the polling loop's getJob Task (one entry per poll)
 DURATIONS = {"1 min": 60, "10 min": 600, "1 h": 3600, "6 h": 21600, "24 h": 86400}
 # name -> execution input overrides (None = the deployment's defaults: the product's default policy)
 POLICIES: dict[str, dict[str, Any] | None] = {
@@ -38,6 +40,11 @@ POLICIES: dict[str, dict[str, Any] | None] = {
 PREDICTIVE = {"pollPolicy": "predictive"}
 # The template's parameter defaults, for estimates only (the cells themselves use the deployed defaults).
 DEFAULT_POLICY = {"pollInitialSeconds": 10, "pollElapsedFraction": 0.1, "pollMaxSeconds": 300}
+# A fixed-interval cell with more polls than this is derived from the policy's longest cell under it, not run
+# (bench/derived.py): fixed 3 s at 6 h and 24 h, fixed 10 s at 6 h and 24 h, fixed 15 s at 24 h.
+DERIVE_ABOVE_POLLS = 1_500
+# A cell the bench both measures and derives (from the first), to show the derivation holds.
+DERIVATION_CHECK = ("fixed 15 s / 1 h", "fixed 15 s / 6 h")
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Cell:
     scenario: str | None = None  # stable | varying (end-point cells)
     ends: str = "nominal"  # nominal | in range | half | double | fails at half
     end_points: list[float] = field(default_factory=list)  # job ends (s); schedule cells: where lag is read
+    derived_from: str | None = None  # the key of the measured cell this one is derived from (not run)
 
     @property
     def key(self) -> str:
@@ -67,11 +75,16 @@ class Task:
 
 
 def main_cells() -> list[Cell]:
-    cells = [
-        Cell(policy, name, seconds, inputs)
-        for policy, inputs in POLICIES.items()
-        for name, seconds in DURATIONS.items()
-    ]
+    cells = []
+    for policy, inputs in POLICIES.items():
+        basis = None
+        for name, seconds in DURATIONS.items():
+            cell = Cell(policy, name, seconds, inputs)
+            if inputs is not None and _adaptive_polls(inputs, seconds) > DERIVE_ABOVE_POLLS and basis is not None:
+                cell.derived_from = basis.key
+            else:
+                basis = cell
+            cells.append(cell)
     for scenario in scenarios.SCENARIOS:
         for name, seconds in DURATIONS.items():
             cells.append(
@@ -120,8 +133,12 @@ def all_cells() -> list[Cell]:
 
 
 def tasks_of(cells: list[Cell]) -> list[Task]:
+    """What to run: one task per end point (end-point cells) or per cell; derived cells run nothing."""
     return [
-        Task(cell, index) for cell in cells for index in (range(len(cell.end_points)) if cell.endpoint_cell else [0])
+        Task(cell, index)
+        for cell in cells
+        if cell.derived_from is None
+        for index in (range(len(cell.end_points)) if cell.endpoint_cell else [0])
     ]
 
 
@@ -218,11 +235,14 @@ def _measure(
         if job is not None and request.path == f"/jobs/{job.job_id}"
     ]
     chain = _executions_of(engine, machine, name)
-    transitions, max_events = 0, 0
+    generations = []  # per execution, oldest first: its polls, transitions and events
     for arn in chain:
-        events = _history(engine, arn)
-        transitions += sum(1 for event in events if event["type"].endswith("StateEntered"))
-        max_events = max(max_events, len(events))
+        events = engine.history(arn)
+        entered = [event for event in events if event["type"].endswith("StateEntered")]
+        polls_here = sum(1 for event in entered if event["stateEnteredEventDetails"]["name"] == POLL_STATE)
+        generations.append({"polls": polls_here, "transitions": len(entered), "events": len(events)})
+    transitions = sum(g["transitions"] for g in generations)
+    max_events = max((g["events"] for g in generations), default=0)
     job_end = job.created_at + job.script.duration_seconds if job is not None else float("nan")
     row: dict[str, Any] = {
         "key": cell.key,
@@ -237,6 +257,10 @@ def _measure(
         "detection_lag_seconds": round(ended_at - job_end, 3),
         "error": None if result.status == "SUCCEEDED" else f"{result.error}: {(result.cause or '')[:200]}",
     }
+    if not cell.endpoint_cell:
+        ordered = sorted(polls)
+        row["poll_gaps"] = sorted({round(b - a, 3) for a, b in itertools.pairwise(ordered)})
+        row["generations"] = generations
     if not cell.endpoint_cell and job is not None and polls:
         end_offset = max(0.0, ended_at - max(polls))  # the end's own transitions (about 0 on virtual time)
         start = job.created_at
@@ -290,30 +314,28 @@ def aggregate(cells: list[Cell], rows: list[dict[str, Any]]) -> list[dict[str, A
         merged["wall_ms_per_poll"] = round(
             1000 * merged["wall_seconds"] / max(1, sum(r["get_job_calls"] for r in runs)), 2
         )
+        if not cell.endpoint_cell:
+            merged["poll_gaps"], merged["generations"] = runs[0]["poll_gaps"], runs[0]["generations"]
         out.append(merged)
-    return out
-
-
-def _history(engine: Any, execution_arn: str) -> list[dict[str, Any]]:
-    """engine.history with 1,000-event pages (moto serialises each page; its default of 100 costs ~30% more)."""
-    events, token = [], None
-    while True:
-        page = engine.sfn.get_execution_history(
-            executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
-        )
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
+    row_of = {row["key"]: row for row in out}
+    for cell in cells:  # the basis comes first in `cells`, so a derived row follows its policy's measured ones
+        if cell.derived_from in row_of:
+            row_of[cell.key] = derived.derive(row_of[cell.derived_from], cell.key, cell.duration_seconds)
+    return [row_of[cell.key] for cell in cells if cell.key in row_of]
 
 
 def _executions_of(engine: Any, machine: str, origin: str) -> list[str]:
-    """The execution `origin` and the ones that continued it (named `<origin>-<generation>`)."""
-    pattern = re.compile(re.escape(origin[:70]) + r"-\d+")
-    arns, token = [], None
+    """The execution `origin` and the ones that continued it, oldest first (arazzo_sfn/continuation.py names them
+    `<first 50 characters of the root's name>-<checksum, base 36>-<generation>`)."""
+    pattern = re.compile(re.escape(origin[:50]) + r"-[0-9a-z]+-(\d+)")
+    chain: list[tuple[int, str]] = []
+    token = None
     while True:
         page = engine.sfn.list_executions(stateMachineArn=machine, **({"nextToken": token} if token else {}))
-        arns += [e["executionArn"] for e in page["executions"] if e["name"] == origin or pattern.fullmatch(e["name"])]
+        for execution in page["executions"]:
+            continued = pattern.fullmatch(execution["name"])
+            if execution["name"] == origin or continued:
+                chain.append((int(continued.group(1)) if continued else 0, execution["executionArn"]))
         token = page.get("nextToken")
         if not token:
-            return arns
+            return [arn for _, arn in sorted(chain)]

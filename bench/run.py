@@ -72,14 +72,42 @@ def polling_table(rows: list[dict[str, Any]]) -> str:
             f"| {r['policy']} | {r['duration_name']}{'' if r['ends'] in ('nominal', 'in range') else ', ' + r['ends']} "
             f"| {status} | {_calls(r)} | {r['transitions']:,.0f} | {r['max_history_events']:,} | "
             f"{r['executions']} | {lag['mean']:.1f} | {lag['p95']:.0f} | {lag['max']:.0f} | "
-            f"{r['cost_usd']:.4f} | {r['wall_seconds']:.1f} |"
+            f"{r['cost_usd']:.4f} | {_wall(r)} |"
         )
     return "\n".join(lines)
 
 
+def _wall(row: dict[str, Any]) -> str:
+    if row.get("derived_from"):
+        return f"derived from {row['derived_from'].split(' / ')[1]}"
+    return f"{row['wall_seconds']:.1f}"
+
+
+def derivation_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Which rows are derived, and the check of the derivation on a cell that was also measured."""
+    from bench.derived import CannotDerive, derivation_check
+
+    derived_keys = [r["key"] for r in rows if r.get("derived_from")]
+    if not derived_keys:
+        return []
+    lines = [
+        f"Derived, not run (bench/derived.py: a fixed schedule's cost is linear in the sync's duration): "
+        f"{', '.join(derived_keys)}."
+    ]
+    by = {r["key"]: r for r in rows}
+    basis, measured = polling.DERIVATION_CHECK
+    if basis in by and measured in by:
+        try:
+            text, ok = derivation_check(by[basis], by[measured])
+        except CannotDerive as error:
+            text, ok = f"derivation check: {error}", False
+        lines.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
+    return lines
+
+
 def engine_cost_line(rows: list[dict[str, Any]]) -> str:
     """The local engine's real seconds per getJob poll, on the schedule cell with the most polls."""
-    single = [r for r in rows if r["runs"] == 1]
+    single = [r for r in rows if r["runs"] == 1 and not r.get("derived_from")]
     if not single:
         return ""
     busiest = max(single, key=lambda r: r["get_job_calls"])
@@ -289,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     polling_wall = time.perf_counter() - started
     main_keys = {c.key for c in polling.main_cells()}
     main_rows = [r for r in rows if r["key"] in main_keys]
+    derivation = derivation_lines(main_rows)
     target_rows = [r for r in rows if r["key"] not in main_keys]
 
     cold = None
@@ -320,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         f"the fixed and default policies (one run each), over {polling.scenarios.ENDPOINTS} job ends within "
         f"the usual range (+/-10 %) for predictive (one execution each; calls, transitions and cost are "
         f"their means).",
+        "",
+        *derivation,
         "",
         engine_cost_line(main_rows),
         "",
@@ -387,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         chart(main_rows, RESULTS / "polling.png")
         print(f"wrote {RESULTS / 'polling.md'}, {RESULTS / 'polling.png'}")
-    failed = [r for r in rows if not r["ok"]]
+    failed = [r for r in rows if not r["ok"]] + [line for line in derivation if line.startswith("- FAIL")]
     return 1 if failed or (load and not load["ok"]) else 0
 
 

@@ -149,6 +149,7 @@ class LocalEngine:
         self.routing_errors: list[str] = []
         self._records: dict[str, _ExecutionRecord] = collections.defaultdict(_ExecutionRecord)
         self._records_lock = threading.Lock()
+        self._sync_wake = moto_seams.SyncWake()
         self._mock: MockAWS | None = None
         self._undo: list[Any] = []
         self._saved_region_env: dict[str, str | None] = {}
@@ -206,6 +207,8 @@ class LocalEngine:
         self._undo.append(moto_seams.install_states_all_exclusions())
         self._undo.append(moto_seams.install_events_put_events(self.machine_events.put_events))
         self._undo.append(moto_seams.install_metric_time_on_clock(clock))
+        self._undo.append(moto_seams.install_parse_tree_cache())
+        self._undo.append(moto_seams.install_sync_wake(self._sync_wake))
 
     def __exit__(self, *exc_info: Any) -> None:
         if LocalEngine._active is self:
@@ -327,15 +330,8 @@ class LocalEngine:
         self.sfn.stop_execution(**arguments)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        events, token = [], None
-        while True:
-            page = self.sfn.get_execution_history(
-                executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
-            )
-            events.extend(page["events"])
-            token = page.get("nextToken")
-            if not token:
-                return events
+        """Every event of the execution, oldest first, as GetExecutionHistory gives them (read directly: seam 23)."""
+        return moto_seams.read_history(self.account_id, self.region, execution_arn)
 
     def _result(self, description: dict[str, Any], record: _ExecutionRecord) -> ExecutionResult:
         events = self.history(description["executionArn"])
@@ -424,6 +420,7 @@ class LocalEngine:
             self.routing_errors.append(f"{execution.exec_arn}: {type(error).__name__}: {error}")
         finally:
             record.ended.set()
+            self._sync_wake.notify()  # a `.sync` Task waiting on this execution looks now (seam 24)
 
     def _status_change_event(self, execution: Any) -> dict[str, Any]:
         status = execution.exec_status.value if hasattr(execution.exec_status, "value") else str(execution.exec_status)

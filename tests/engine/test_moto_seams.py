@@ -97,6 +97,20 @@ def test_jsonata_seam_evaluates_moto_values_on_the_engine_clock():
     assert output["partition"] == [[1, 2], [3]] and output["divided"] == 3
 
 
+def test_jsonata_seam_binds_what_an_expression_can_reach():
+    """Only the variables an expression names go to Node: each still sees its own, a shadowing block its own."""
+    from local_tools.engine import LocalEngine
+
+    machine_definition = {"QueryLanguage": "JSONata", "StartAt": "Assign", "States": {
+        "Assign": {"Type": "Pass", "Assign": {"n": 7, "nested": {"a": [1, 2]}, "n2": 9}, "Next": "Read"},
+        "Read": {"Type": "Pass", "Output": {
+            "n": "{% $n %}", "n2": "{% $n2 %}", "a": "{% $nested.a[1] %}", "input": "{% $states.input.x %}",
+            "missing": "{% $exists($n3) %}", "shadowed": "{% ($n := 1; $n + $n2) %}"}, "End": True}}}
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        result = engine.run(engine.create_state_machine(machine_definition), {"x": "from input"})
+    assert result.output == {"n": 7, "n2": 9, "a": 2, "input": "from input", "missing": False, "shadowed": 10}
+
+
 def test_jsonata_seam_parses_each_expression_once():
     from local_tools.engine import LocalEngine
 
@@ -380,6 +394,95 @@ def test_execution_history_paging_seam_undo_restores_moto(undo_all):
     assert StepFunctionResponse.__dict__["get_execution_history"] is before
 
 
+# --- 22. Parse trees kept ------------------------------------------------------------------------------------------
+
+def test_parse_tree_cache_seam_parses_a_text_once_and_builds_a_fresh_program_each_time(undo_all):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    text = json.dumps(CHILD_MACHINE)
+    before = AmazonStateLanguageParser.__dict__["parse"]
+    undo = moto_seams.install_parse_tree_cache()
+    first_program, first_tree = AmazonStateLanguageParser.parse(text)
+    second_program, second_tree = AmazonStateLanguageParser.parse(text)
+    assert second_tree is first_tree, "seam AmazonStateLanguageParser.parse not in effect: the text was parsed again"
+    assert second_program is not first_program  # moto's Program keeps per-execution state: never shared
+    assert type(second_program) is type(first_program)
+    assert AmazonStateLanguageParser.parse(json.dumps({**CHILD_MACHINE, "Comment": "other"}))[1] is not first_tree
+    for _ in range(2):  # a definition with syntax errors is refused every time, as by moto
+        with pytest.raises(ASLParserException):
+            AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}')
+    undo()
+    assert AmazonStateLanguageParser.__dict__["parse"] is before
+
+
+def test_parse_tree_cache_seam_runs_the_same_machine_twice_at_once():
+    """Two executions of one definition, concurrently, each with its own Map iterations and variables."""
+    from local_tools.engine import LocalEngine
+
+    machine_definition = {"QueryLanguage": "JSONata", "StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Items": "{% $states.input.items %}", "MaxConcurrency": 2,
+        "ItemProcessor": {"StartAt": "Later", "States": {
+            "Later": {"Type": "Wait", "Seconds": 5, "Assign": {"item": "{% $states.input %}"}, "Next": "Echo"},
+            "Echo": {"Type": "Pass", "Output": "{% $item * 10 %}", "End": True}}},
+        "End": True}}}
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        machine = engine.create_state_machine(machine_definition)
+        first = engine.start_execution(machine, {"items": [1, 2, 3]})
+        second = engine.start_execution(machine, {"items": [4, 5]})
+        results = [engine.wait(first), engine.wait(second)]
+    assert [r.output for r in results] == [[10, 20, 30], [40, 50]]
+
+
+# --- 24. `.sync` wakes on execution end ---------------------------------------------------------------------------
+
+def test_sync_wake_seam_wakes_a_sync_task_when_an_execution_ends(undo_all):
+    import threading
+    import time
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+
+    wake = moto_seams.SyncWake()
+    undo = moto_seams.install_sync_wake(wake)
+    assert callback_module.time is not time and callback_module.time.monotonic is time.monotonic
+    sleeper = threading.Thread(target=callback_module.time.sleep, args=(600,), daemon=True)
+    sleeper.start()
+    sleeper.join(timeout=0.2)
+    assert sleeper.is_alive()  # no execution ended: it sleeps on
+    wake.notify()
+    sleeper.join(timeout=30)
+    assert not sleeper.is_alive(), "seam StateTaskServiceCallback._eval_sync (time.sleep) not in effect"
+    undo()
+    assert callback_module.time is time
+
+
+# --- 23. History read directly --------------------------------------------------------------------------------------
+
+def test_history_read_seam_gives_the_events_the_api_gives():
+    from local_tools.engine import LocalEngine
+
+    with LocalEngine(clock=VirtualClock(start=START)) as engine:
+        machine = engine.create_state_machine({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Output": {"when": "{% $now() %}"}, "Next": "B"},
+            "B": {"Type": "Fail", "Error": "Demo.Failed", "Cause": "on purpose"}}})
+        result = engine.run(machine, {"x": 1})
+        through_the_api = engine.sfn.get_execution_history(executionArn=result.execution_arn, maxResults=1000)
+        direct = moto_seams.read_history(engine.account_id, engine.region, result.execution_arn)
+        assert engine.history(result.execution_arn) == direct
+    assert result.status == "FAILED" and len(direct) == 5
+    assert direct == through_the_api["events"]  # types, timestamps (aware datetimes) and every detail
+    assert [type(event["type"]) for event in direct] == [str] * 5
+
+
+def test_history_read_seam_moved_fails_loudly(monkeypatch):
+    from moto.stepfunctions import responses
+
+    monkeypatch.delattr(responses, "get_backend")
+    with pytest.raises(moto_seams.SeamMoved, match="read_history"):
+        moto_seams.read_history("123456789012", "us-east-1", "arn:aws:states:us-east-1:123456789012:execution:m:e")
+
+
 # --- 20. events:putEvents through the engine ----------------------------------------------------------------------
 
 PUT_EVENTS_MACHINE = json.dumps({"StartAt": "Put", "States": {"Put": {
@@ -523,6 +626,13 @@ MOVED = [
      "_FAILED_ENTRY_ERROR_NAME", lambda: moto_seams.install_events_put_events(lambda request: {})),
     ("cloudwatch.models.utcnow (datapoint time)", "moto.cloudwatch.models", "utcnow",
      lambda: moto_seams.install_metric_time_on_clock(RealClock())),
+    ("AmazonStateLanguageParser.parse", "moto.stepfunctions.parser.asl.parse.asl_parser", "Preprocessor",
+     moto_seams.install_parse_tree_cache),
+    ("StateTaskServiceCallback._eval_sync (time.sleep)",
+     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+     "StateTaskServiceCallback", lambda: moto_seams.install_sync_wake(moto_seams.SyncWake())),
+    ("AmazonStateLanguageParser.parse", "moto.stepfunctions.parser.asl.parse.asl_parser", "SyntaxErrorListener",
+     moto_seams.install_parse_tree_cache),
 ]
 
 

@@ -46,6 +46,12 @@ Seams (all process-global while installed: one LocalEngine at a time):
                              machine's events; EventBridge.FailedEntry with the response as its cause
  21. Datapoint time         moto.cloudwatch.models.utcnow                 -> clock.now() (a PutMetricData datapoint
                              without a Timestamp is stamped on the engine clock)
+ 22. Parse trees kept       AmazonStateLanguageParser.parse               -> ANTLR runs once per definition text, not
+                             at every StartExecution (performance only; the Program is still built per call)
+ 23. History read           the execution's EventManager event list       -> LocalEngine.history copies the events
+                             out directly instead of through GetExecutionHistory's serialiser (performance only)
+ 24. .sync wakes on end     state_task_service_callback.time (its sleep)  -> a `.sync` Task looks at its child when
+                             an execution ended (engine hook), not every 0.5 s (performance only)
 """
 
 from .api_checks import install_definition_checks, install_start_execution_checks
@@ -60,12 +66,13 @@ from .clock import (
 from .event_patterns import event_pattern_matcher
 from .events_integration import FAILED_ENTRY, PutEventsRefused, install_events_put_events
 from .execution_end import install_execution_ended_hook
-from .history import install_execution_history_paging, install_history_limit
+from .history import install_execution_history_paging, install_history_limit, read_history
 from .jsonata import install_jsonata_evaluator
 from .lambda_invoke import install_lambda_invoker
+from .parse_cache import install_parse_tree_cache
 from .payload_and_errors import install_payload_limits, install_states_all_exclusions
 from .query_evaluation import install_query_evaluation_errors
-from .sfn_integration import install_service_integration_casing
+from .sfn_integration import SyncWake, install_service_integration_casing, install_sync_wake
 from .task_clients import install_task_client_cache
 from .task_timeout import install_task_timeout_on_clock
 
@@ -96,4 +103,8 @@ __all__ = [
     "PutEventsRefused",
     "FAILED_ENTRY",
     "install_metric_time_on_clock",
+    "install_parse_tree_cache",
+    "read_history",
+    "SyncWake",
+    "install_sync_wake",
 ]

@@ -1,9 +1,12 @@
-"""Seams 12-13: the execution history as AWS keeps it (25,000 events at most) and serves it (pages, reverse order)."""
+"""Seams 12, 13 and 23: the execution history as AWS keeps it (25,000 events at most), serves it (pages, reverse
+order), and as the engine reads it (directly)."""
 
 from __future__ import annotations
 
 import base64
 import copy
+import datetime
+import functools
 import threading
 import weakref
 from typing import Any
@@ -128,22 +131,12 @@ def _offset(token: str | None) -> int:
     raise InvalidToken(f"Invalid Token: '{token}'")
 
 
-def install_execution_history_paging() -> Undo:
-    """GetExecutionHistory honours maxResults (default 100, at most 1000), nextToken, reverseOrder and
-    includeExecutionData, as on AWS; moto 5.2.5 ignores them and answers every event, oldest first, in one page.
-
-    With includeExecutionData false, the events' `input` and `output` are left out. Only the page asked for is
-    copied out of the execution's event list (moto deep-copies the whole history for every call).
-    """
-    seam = "StepFunctionResponse.get_execution_history"
-    from moto.stepfunctions import responses as responses_module
+@functools.cache  # the checks read moto's source: once per seam name
+def _history_pager(seam: str) -> Any:
+    """page(backend, execution_arn, start, size, reverse) -> (a deep copy of those events, the history's length),
+    read from the execution's own event list (moto deep-copies the whole history for every read)."""
     from moto.stepfunctions.parser import models as parser_models
 
-    response_class = require_attr(seam, responses_module, "StepFunctionResponse")
-    original = require_attr(seam, response_class, "get_execution_history")
-    require_params(seam, original, ["self"])
-    require_source(seam, original, ('self._get_param("executionArn")', "get_execution_history(", "ActionResult("))
-    action_result = require_attr(seam, responses_module, "ActionResult")
     parser_backend_class = require_attr(seam, parser_models, "StepFunctionsParserBackend")
     require_source(seam, parser_backend_class.get_execution_history, ("execution.to_history_output()",))
     from moto.stepfunctions.parser.backend.execution import Execution
@@ -172,6 +165,26 @@ def install_execution_history_paging() -> Undo:
                 chosen = events[start : start + size]
             return copy.deepcopy(chosen), total
 
+    return page
+
+
+def install_execution_history_paging() -> Undo:
+    """GetExecutionHistory honours maxResults (default 100, at most 1000), nextToken, reverseOrder and
+    includeExecutionData, as on AWS; moto 5.2.5 ignores them and answers every event, oldest first, in one page.
+
+    With includeExecutionData false, the events' `input` and `output` are left out. Only the page asked for is
+    copied out of the execution's event list (moto deep-copies the whole history for every call).
+    """
+    seam = "StepFunctionResponse.get_execution_history"
+    from moto.stepfunctions import responses as responses_module
+
+    response_class = require_attr(seam, responses_module, "StepFunctionResponse")
+    original = require_attr(seam, response_class, "get_execution_history")
+    require_params(seam, original, ["self"])
+    require_source(seam, original, ('self._get_param("executionArn")', "get_execution_history(", "ActionResult("))
+    action_result = require_attr(seam, responses_module, "ActionResult")
+    page = _history_pager(seam)
+
     def get_execution_history(self: Any) -> Any:
         execution_arn = self._get_param("executionArn")
         size = self._get_int_param("maxResults") or DEFAULT_PAGE_SIZE
@@ -191,3 +204,27 @@ def install_execution_history_paging() -> Undo:
         return action_result(result)
 
     return patch(response_class, "get_execution_history", get_execution_history)
+
+
+# --- 23. History read directly -----------------------------------------------------------------------------------
+
+
+def read_history(account_id: str, region: str, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of the execution, oldest first, as GetExecutionHistory gives them (the engine's own reads).
+
+    The same events the API serves, copied straight out of the execution's event list: moto's response serialiser
+    and botocore's parser take about 3 ms per event both ways, so reading a long history through the API costs more
+    than running it. moto keeps `type` as an enum and `timestamp` as ISO text; both are given as the API gives them
+    (the name; a timezone-aware datetime). Unknown executions raise moto's ExecutionDoesNotExist.
+    """
+    seam = "read_history (EventManager event list)"
+    from moto.stepfunctions import responses as responses_module
+
+    get_backend = require_attr(seam, responses_module, "get_backend")
+    events, _ = _history_pager(seam)(get_backend(account_id, region), execution_arn, 0, MAX_HISTORY_EVENTS, False)
+    for event in events:
+        kind, stamp = event["type"], event["timestamp"]
+        event["type"] = getattr(kind, "value", kind)
+        if isinstance(stamp, str):
+            event["timestamp"] = datetime.datetime.fromisoformat(stamp)
+    return events

@@ -1,11 +1,22 @@
-"""Seam 10: the service integrations speak AWS's casing (startExecution and every `aws-sdk:<service>:<action>`)."""
+"""Seams 10 and 24: the service integrations speak AWS's casing (startExecution and every
+`aws-sdk:<service>:<action>`), and a `.sync` Task notices its child's end when it happens."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from .base import Undo, patch, patch_new, require_attr, require_inherited, require_params, require_source, undo_all
+from .base import (
+    SeamMoved,
+    Undo,
+    patch,
+    patch_new,
+    require_attr,
+    require_inherited,
+    require_params,
+    require_source,
+    undo_all,
+)
 
 # --- 10. Integration casing --------------------------------------------------------------------------------------
 
@@ -114,3 +125,66 @@ def install_service_integration_casing() -> Undo:
         patch_new(aws_sdk_class, "_normalise_response", from_boto),
     ]
     return undo_all(*undos)
+
+
+# --- 24. `.sync` Tasks wake when an execution ends -----------------------------------------------------------------
+
+# How long a `.sync` Task still sleeps between two looks at its child when no execution ended meanwhile (a stop of
+# the Task's own execution, for one, is noticed after at most this long; moto: every 0.5 s whatever happens).
+SYNC_LOOK_SECONDS = 2.0
+
+
+class SyncWake:
+    """The `.sync` Tasks' wait between two looks at the child execution: until any execution ends (`notify`)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._ends = 0
+
+    def notify(self) -> None:
+        with self._condition:
+            self._ends += 1
+            self._condition.notify_all()
+
+    def sleep(self, seconds: float) -> None:
+        with self._condition:
+            seen = self._ends
+            self._condition.wait_for(lambda: self._ends != seen, timeout=max(seconds, SYNC_LOOK_SECONDS))
+
+
+def install_sync_wake(wake: SyncWake) -> Undo:
+    """A `.sync` Task looks at its child execution again as soon as some execution ended, not every 0.5 s.
+
+    StateTaskServiceCallback._eval_sync calls `time.sleep(0.5)` between two DescribeExecution calls of the child
+    (each one through botocore and moto's serialiser): with continue-as-new, every generation's parent does this
+    until the last one ends, so a 24 h fixed-interval sync kept a hundred threads describing executions, and each
+    end reached the root only after 0.5 s per generation. The module gets a `time` whose sleep waits on `wake`,
+    which the engine notifies from its execution-ended hook (seam 8); the loop itself is moto's.
+    """
+    seam = "StateTaskServiceCallback._eval_sync (time.sleep)"
+    import time as time_module
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+
+    if require_attr(seam, callback_module, "time") is not time_module:
+        raise SeamMoved(seam, "state_task_service_callback.time is not the time module")
+    callback_class = require_attr(seam, callback_module, "StateTaskServiceCallback")
+    require_source(
+        seam,
+        require_attr(seam, callback_class, "_eval_sync"),
+        ("while env.is_running():", "sync_result = sync_resolver()", "time.sleep(_DELAY_SECONDS_SYNC_CONDITION_CHECK)"),
+    )
+
+    class _WakeTime:
+        """Stands in for the `time` module inside state_task_service_callback only."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(time_module, name)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            wake.sleep(seconds)
+
+    return patch(callback_module, "time", _WakeTime())
