@@ -99,7 +99,7 @@ def test_the_function_timeout_comes_first_when_it_is_shorter(engine):
 
 
 def test_a_task_within_its_timeout_seconds_succeeds(engine):
-    result = engine.run(task_machine(engine, slow_function(engine, timeout=60), TimeoutSeconds=10), {"sleep": 8})
+    result = engine.run(task_machine(engine, slow_function(engine, timeout=60), TimeoutSeconds=10), {"sleep": 5})
     assert result.status == "SUCCEEDED", (result.error, result.cause)
 
 
