@@ -168,3 +168,92 @@ def test_the_sample_input_syncs_the_tagged_connections(h):
     for _, given in children(h, result):
         assert given["deadlineSeconds"] == sample["deadlineSeconds"]
         assert "pollPolicy" not in given  # not given: the single-sync machine's own default applies
+
+
+# --- started by an event (the template's SyncsRequested rule -> the admission function) --------------------------
+
+def syncs_entry(**detail):
+    """events/eventbridge-syncs-entry.json, its detail replaced."""
+    [entry] = json.loads((EVENTS / "eventbridge-syncs-entry.json").read_text())
+    return {**entry, "Detail": json.dumps(detail)}
+
+
+def many_started(h, arns):
+    """Of the executions some deliveries started, the sync-connections machine's."""
+    machine = h.stack.outputs["SyncConnectionsStateMachineArn"]
+    return [arn for arn in arns if h.engine.sfn.describe_execution(executionArn=arn)["stateMachineArn"] == machine]
+
+
+def test_an_event_syncs_the_tagged_connections_once_each_also_when_redelivered(h):
+    tag = unique("nightly")
+    ids = {named(h, unique("evented"), tags=(tag,)) for _ in range(3)}
+    other = named(h, unique("not tagged"))
+    detail = {"tag": tag, "workspaceIds": [WORKSPACE], "maxConcurrency": 2, "deadlineSeconds": 21600,
+              "allowedJobTypes": ["reset"], "arazzoResume": {"steps": {}}}  # the last two forged: dropped
+    event = h.engine.event_from_entry({**syncs_entry(**detail), "Id": "nightly-2026-12-01"})
+    publication = h.engine.publish([event, event])  # EventBridge delivered it twice
+    h.executions.extend(publication.execution_arns)
+
+    [parent] = many_started(h, publication.execution_arns)
+    assert parent.endswith(":event-nightly-2026-12-01")
+    result = h.engine.wait(parent, timeout=120)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert json.loads(h.engine.sfn.describe_execution(executionArn=parent)["input"]) == {
+        "tag": tag, "workspaceIds": [WORKSPACE], "maxConcurrency": 2, "deadlineSeconds": 21600,
+        "allowedJobTypes": ["sync"]}  # the deployment's EventJobTypes, not the event's
+    assert {row["connectionId"] for row in result.output["results"]} == ids
+    assert result.output["totals"]["succeeded"] == 3
+    # Each connection exactly one POST (the redelivery started nothing), none for the untagged one.
+    assert sorted(request.body["connectionId"] for request in h.emu.requests_for("createJob")) == sorted(ids)
+    assert other not in {job.connection_id for job in h.emu.jobs.values()}
+    started = children(h, result)
+    assert len(started) == 3
+    assert all(given["allowedJobTypes"] == ["sync"] and given["deadlineSeconds"] == 21600 for _, given in started)
+    # Both deliveries ran at once: StartExecution answered the second with the running execution of that name.
+    assert [d.lambda_payload["executionArn"] for d in publication.deliveries] == [parent, parent]
+    # Delivered once more after the execution ended: nothing starts.
+    late = h.engine.publish([event])
+    assert late.execution_arns == [] and late.deliveries[0].lambda_payload["started"] is False
+    assert h.posts() == 3
+
+
+def test_an_event_asking_for_a_job_type_the_deployment_does_not_allow_starts_nothing(h):
+    connection = named(h, unique("reset me"))
+    publication = h.engine.publish([h.engine.event_from_entry(syncs_entry(connectionIds=[connection],
+                                                                          jobType="reset"))])
+    assert many_started(h, publication.execution_arns) == [] and publication.execution_arns == []
+    [delivery] = publication.deliveries
+    assert delivery.lambda_errored and delivery.lambda_payload["errorType"] == "InvalidSyncRequest"
+    assert "jobType: reset is not allowed for events" in delivery.lambda_payload["errorMessage"]
+    assert h.airbyte_calls() == 0
+
+
+def test_allowed_job_types_are_checked_before_any_sync_and_by_each_sync(h):
+    connection = named(h, unique("guarded"))
+    # As the event path would pass them, but started directly: the machine's own check is the final word.
+    result = run_many(h, {"connectionIds": [connection], "jobType": "clear", "allowedJobTypes": ["sync"]})
+    assert (result.status, result.error) == ("FAILED", "Arazzo.InvalidInput")
+    assert "jobType: not allowed for this request" in result.cause
+    assert h.airbyte_calls() == 0 and children(h, result) == []
+    # No jobType: each sync runs its default, sync, which must be allowed too.
+    result = run_many(h, {"connectionIds": [connection], "allowedJobTypes": ["reset"]})
+    assert (result.status, result.error) == ("FAILED", "Arazzo.InvalidInput")
+    assert h.airbyte_calls() == 0
+
+
+def test_the_many_sync_schedule_s_delivery_syncs_the_tagged_connections(h):
+    """What EventBridge Scheduler sends the admission function (events/scheduler-syncs-input.json's shape; the local
+    deployment creates no schedule, so the test delivers it as Scheduler would)."""
+    tag = unique("scheduled")
+    ids = {named(h, unique("scheduled"), tags=(tag,)) for _ in range(2)}
+    payload = json.loads((EVENTS / "scheduler-syncs-input.json").read_text())
+    payload["syncConnections"]["tag"] = tag
+    answer = h.engine.lambda_.invoke(FunctionName=h.stack.functions["StartSyncFunction"],
+                                     Payload=json.dumps(payload).encode())
+    started = json.loads(answer["Payload"].read())
+    assert started["started"] is True and started["executionName"].startswith("schedule-20261201T030000Z-")
+    h.executions.append(started["executionArn"])
+    result = h.engine.wait(started["executionArn"], timeout=120)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert {row["connectionId"] for row in result.output["results"]} == ids
+    assert sorted(request.body["connectionId"] for request in h.emu.requests_for("createJob")) == sorted(ids)

@@ -17,6 +17,7 @@ import functions_on_path  # noqa: F401  (functions/ importable: the admission fu
 from airbyte_handlers.admission import parse_job_types, start_request
 
 CONNECTION_ID = "b5e2a7c4-3f1d-4e8a-9c6b-1a2d3e4f5a6b"  # the one example connection all events use
+WORKSPACE = "5ae6b09b-fdec-41af-aaf7-7d94cfc33ef6"  # the many-sync samples' workspace
 HANDLER_EVENTS = {  # file -> (operationId, stepId in the workflow)
     "create-job.json": ("createJob", "triggerJob"),
     "get-job.json": ("getJob", "pollJob"),
@@ -35,8 +36,8 @@ def _workflow() -> dict:
     return yaml.safe_load(WORKFLOW.read_text())["workflows"][0]
 
 
-def _validate_input(payload: dict) -> None:
-    schema = _workflow()["inputs"]
+def _validate_input(payload: dict, workflow: dict | None = None) -> None:
+    schema = (workflow or _workflow())["inputs"]
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = [e.message for e in validator.iter_errors(payload)]
     assert not errors, errors
@@ -55,7 +56,8 @@ def test_every_event_parses(path):
 
 def test_every_expected_event_exists():
     expected = {"console-input.json", "eventbridge-entry.json", "scheduler-input.json", "execution-stopped.json",
-                "start-sync-event.json", *HANDLER_EVENTS}
+                "start-sync-event.json", "sync-connections-input.json", "eventbridge-syncs-entry.json",
+                "start-syncs-event.json", "scheduler-syncs-input.json", *HANDLER_EVENTS}
     assert expected <= {p.name for p in EVENTS.glob("*.json")}
 
 
@@ -63,7 +65,8 @@ def test_one_connection_everywhere():
     for path in EVENTS.glob("*.json"):
         found = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", path.read_text()))
         # Other UUIDs (event ids, execution names) are allowed; connection ids must be the one.
-        assert "connectionId" not in path.read_text() or CONNECTION_ID in found, path.name
+        # (`connectionIds` of the many-sync samples is a list, empty where they pick by tag.)
+        assert not re.search(r'connectionId\\?"', path.read_text()) or CONNECTION_ID in found, path.name
 
 
 @pytest.mark.parametrize("name", sorted(HANDLER_EVENTS))
@@ -141,3 +144,42 @@ def test_execution_stopped_event_matches_the_rule():
     assert event["detail"]["executionArn"] in event["resources"]
     assert event["detail"]["executionArn"].split(":")[6] == machine_arn.split(":")[6]
     _validate_input(json.loads(event["detail"]["input"]))
+
+
+def _sync_connections_workflow() -> dict:
+    return yaml.safe_load((ROOT / "arazzo" / "airbyte-sync-connections-workflow.yml").read_text())["workflows"][0]
+
+
+def test_sync_connections_input_is_a_valid_workflow_input():
+    _validate_input(load_json("sync-connections-input.json"), _sync_connections_workflow())
+
+
+def test_eventbridge_syncs_entry_matches_the_rule_and_carries_a_sync_connections_input():
+    [entry] = load_json("eventbridge-syncs-entry.json")
+    assert set(entry) == {"Source", "DetailType", "Detail", "EventBusName"} and entry["EventBusName"] == "default"
+    event = load_json("start-syncs-event.json")  # the same request as the rule's target receives it
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+    pattern = _start_sync_events()["SyncsRequested"]["Properties"]["Pattern"]
+    assert matches({**pattern, "account": [event["account"]]}, event)
+    assert not matches({**_start_sync_events()["SyncRequested"]["Properties"]["Pattern"],
+                        "account": [event["account"]]}, event), "one rule per request"
+    request = start_request(event, parse_job_types("sync"))
+    assert (request.machine, request.name) == ("sync-connections", f"event-{event['id']}")
+    _validate_input(request.input, _sync_connections_workflow())
+
+
+def test_scheduler_syncs_input_matches_the_template_schedule_and_starts_a_valid_input():
+    payload = load_json("scheduler-syncs-input.json")
+    text, values = _start_sync_events()["SyncsSchedule"]["Properties"]["Input"]["Fn::Sub"]
+    assert set(values) == {"ConnectionIds", "WorkspaceIds"}
+    # What CloudFormation makes of it for ScheduleSyncsTag=nightly and one workspace, and the values Scheduler fills.
+    workspaces = values["WorkspaceIds"]["Fn::If"][1]["Fn::Sub"][0].replace("${Ids}", WORKSPACE)
+    delivered = (text.replace("${ScheduleSyncsTag}", "nightly").replace("${ConnectionIds}", values["ConnectionIds"][
+        "Fn::If"][2]).replace("${WorkspaceIds}", workspaces).replace("${ScheduleSyncsMaxConcurrency}", "5")
+                 .replace("<aws.scheduler.scheduled-time>", payload["scheduledTime"])
+                 .replace("<aws.scheduler.schedule-arn>", payload["scheduleArn"]))
+    assert json.loads(delivered) == payload
+    request = start_request(payload, ["sync"])
+    assert request.machine == "sync-connections" and request.name.startswith("schedule-")
+    _validate_input(request.input, _sync_connections_workflow())

@@ -70,10 +70,14 @@ def test_sync_connections_invokes_list_connections_and_starts_only_single_syncs(
     assert events[0]["Resource"]["Fn::Sub"].endswith(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
 
 
-def test_start_sync_may_only_start_the_machine(translated):
+def test_start_sync_may_only_start_the_two_machines(translated):
     statements = policy_statements(translated["Resources"]["StartSyncFunctionRole"])
     states = [s for s in statements if any(a.startswith("states:") for a in _actions(s))]
-    assert [_actions(s) for s in states] == [{"states:StartExecution"}]
+    assert [_actions(s) for s in states] == [{"states:StartExecution"}, {"states:StartExecution"}]
+    # StepFunctionsExecutionPolicy: one state machine's ARN each, by its name.
+    assert [s["Resource"]["Fn::Sub"][1]["stateMachineName"] for s in states] == [
+        {"Fn::GetAtt": ["SyncStateMachine", "Name"]}, {"Fn::GetAtt": ["SyncConnectionsStateMachine", "Name"]}]
+    assert all(s["Resource"]["Fn::Sub"][0].endswith(":stateMachine:${stateMachineName}") for s in states)
     assert not any(a.startswith(("secretsmanager:", "lambda:")) for s in statements for a in _actions(s)), \
         "the admission function never talks to Airbyte"
 
@@ -87,6 +91,12 @@ def test_roles_services_assume_name_this_stack(translated):
             if services & {"states.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com"}:
                 condition = statement["Condition"]
                 assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, name
+                if name == "ScheduleRole":  # the stack's two schedules, by name
+                    assert [arn["Fn::Sub"].split("${AWS::AccountId}:", 1)[1] for arn in condition["ArnLike"]["aws:SourceArn"]] == [
+                        "schedule-group/default", "schedule/default/${AWS::StackName}-airbyte-sync",
+                        "schedule/default/${AWS::StackName}-airbyte-sync-connections"]
+                    checked.add(name)
+                    continue
                 machine = "-airbyte-sync-connections" if name == "SyncConnectionsStateMachineRole" else "-airbyte-sync"
                 assert all(arn["Fn::Sub"].endswith((machine, machine + ":*", "schedule-group/default"))
                            for arn in condition["ArnLike"]["aws:SourceArn"]), name

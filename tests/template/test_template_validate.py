@@ -159,6 +159,20 @@ def test_sync_requests_go_through_the_admission_function(template):
         "connectionId": "${ScheduleConnectionId}", "scheduledTime": "<aws.scheduler.scheduled-time>",
         "scheduleArn": "<aws.scheduler.schedule-arn>"}
     assert template["Conditions"]["HasSchedule"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ScheduleConnectionId"}, ""]}]}
+    # Many connections: their own rule and schedule, to the other machine (the function picks it per request).
+    assert function["Environment"]["Variables"]["SYNC_CONNECTIONS_STATE_MACHINE_ARN"] == {
+        "Ref": "SyncConnectionsStateMachine"}
+    many = function["Events"]["SyncsRequested"]["Properties"]
+    assert many["Pattern"] == {"source": ["airbyte-sync"], "detail-type": ["Airbyte Syncs Requested"],
+                               "account": [{"Ref": "AWS::AccountId"}]}
+    assert "InputPath" not in many and "InputTransformer" not in many
+    assert many["DeadLetterConfig"] == rule["DeadLetterConfig"] and many["RetryPolicy"] == rule["RetryPolicy"]
+    many_schedule = function["Events"]["SyncsSchedule"]["Properties"]
+    assert function["Events"]["SyncsSchedule"]["Type"] == "ScheduleV2"
+    assert many_schedule["State"] == {"Fn::If": ["HasSyncsSchedule", "ENABLED", "DISABLED"]}
+    assert many_schedule["Name"] == {"Fn::Sub": "${AWS::StackName}-airbyte-sync-connections"}
+    assert template["Conditions"]["HasSyncsSchedule"] == {"Fn::Or": [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "ScheduleSyncsTag"}, ""]}]}, {"Condition": "HasSyncsScheduleConnectionIds"}]}
     for name in ("StartSyncFunction", "ExecutionStoppedFunction"):
         failures = template["Resources"][name]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
         assert failures == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedDeliveriesQueue", "Arn"]}}, name
@@ -198,6 +212,7 @@ def test_outputs(template):
         assert key in outputs
     assert outputs["SyncRequestEventSource"]["Value"] == "airbyte-sync"
     assert outputs["SyncRequestEventDetailType"]["Value"] == "Airbyte Sync Requested"
+    assert outputs["SyncsRequestEventDetailType"]["Value"] == "Airbyte Syncs Requested"
 
 
 def test_no_secrets_in_the_template():
