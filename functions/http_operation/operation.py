@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airbyte_client import ApiResponse, ClientConfig, Unavailable
+from airbyte_client import AirbyteError, ApiResponse, ClientConfig, Unavailable
 from airbyte_client.transport import TransientFault, Transport
 
+from .errors import renamed
 from .request import NO_BODY, HttpRequest, build_request
 
 ENV_PREFIX = "HTTP"  # HTTP_API_URL, HTTP_SECRET_ARN, HTTP_RETRY_MAX_ATTEMPTS, ... (airbyte_client/config.py)
@@ -25,9 +26,13 @@ def config_from_env(environ: Any = None) -> ClientConfig:
 
 
 def perform(transport: Transport, event: Any) -> dict[str, Any]:
-    """The event's request sent to the deployment's base URL; the contract's response, scrubbed."""
-    request = build_request(event, deployment_authorizes=transport.credentials().kind != "none")
-    return send(transport, request).to_contract()
+    """The event's request sent to the deployment's base URL; the contract's response, scrubbed. Errors are
+    raised under their `Http.` names (errors.py)."""
+    try:
+        request = build_request(event, deployment_authorizes=transport.credentials().kind != "none")
+        return send(transport, request).to_contract()
+    except AirbyteError as error:
+        raise renamed(error) from None
 
 
 def send(transport: Transport, request: HttpRequest) -> ApiResponse:

@@ -75,8 +75,8 @@ def test_temporal_with_a_wrong_key_fails_with_the_named_auth_error(capsys):
             "--server", f"cloudOpsApi={api.base_url}",
         )
     assert status == 1
-    assert result["status"] == "FAILED" and result["error"] == "Airbyte.AuthError"
-    assert steps and all(line.endswith("-> error Airbyte.AuthError") for line in steps)
+    assert result["status"] == "FAILED" and result["error"] == "Http.AuthError"
+    assert steps and all(line.endswith("-> error Http.AuthError") for line in steps)
     assert "wrong-key-123" not in json.dumps(result)
 
 

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from airbyte_client import AuthError, ConfigError, InvalidRequest, Unavailable, auth
+from airbyte_client import auth
 from airbyte_client.transport import Transport
 from api_servers import ApiServer, Request
 from http_operation import handler as handler_module
+from http_operation.errors import AuthError, ConfigError, InvalidRequest, Unavailable
 from http_operation.operation import config_from_env, perform
 
 TOKEN = "SENTINEL-api-token-4b1d9e"
