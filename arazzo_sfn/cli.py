@@ -253,9 +253,14 @@ def command_run(args: argparse.Namespace) -> int:
     except (CompileError, RunError, ValueError) as error:
         return usage(str(error))
     local_aws()
-    with LocalEngine(clock=VirtualClock() if args.fast else RealClock(), sleep_modules=SLEEP_MODULES) as engine:
-        machine = deploy_workflow(engine, plan, credentials)
-        result = run_and_report(engine, machine, inputs, sys.stdout)
+    try:
+        with LocalEngine(clock=VirtualClock() if args.fast else RealClock(), sleep_modules=SLEEP_MODULES) as engine:
+            machine = deploy_workflow(engine, plan, credentials)
+            result = run_and_report(engine, machine, inputs, sys.stdout)
+    except Exception as error:  # the local engine itself broke: still one JSON line last, as `airbyte-sync run`
+        print(f"arazzo-sfn run: {type(error).__name__}: {error}", file=sys.stderr)
+        print(json.dumps({"status": "ERROR", "error": type(error).__name__, "cause": str(error)}))
+        return 1
     return 0 if result.status == "SUCCEEDED" else 1
 
 
