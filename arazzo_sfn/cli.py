@@ -5,6 +5,9 @@ arazzo-sfn validate ARAZZO_FILE
 arazzo-sfn check [--root DIR]           committed statemachine/*.asl.json == what their sources compile to
 arazzo-sfn corpus DIR                   compile every workflow of every Arazzo document under DIR
 arazzo-sfn diagram ASL_FILE             a Mermaid flowchart of a compiled state machine
+arazzo-sfn run ARAZZO_FILE [--workflow ID] [--inputs JSON] --server NAME=URL ... [--set KEY=VALUE ...] [--fast]
+                                        run the workflow in the local engine against real HTTP APIs
+                                        (docs/run-any-workflow.md); needs a clone of the project (local_tools/)
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from . import jsonata as js
 from . import translate as tr
 from .check import Checker, validate
-from .lower import CompileError, lower
+from .lower import CompileError, choose_workflow, lower
 from .model import Document
 from .reader import read
 
@@ -197,6 +200,84 @@ def command_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def name_value(text: str) -> tuple[str, str]:
+    """argparse type: NAME=VALUE (NAME not empty)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Compile, deploy into the local engine with the generic operation handler, run; exit 0 succeeded, 1 not,
+    2 usage error. The last stdout line is the result as JSON."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "local_tools").is_dir() or not (root / "functions" / "http_operation").is_dir():
+        print(f"arazzo-sfn run: {root} is not a clone of the project (local_tools/, functions/)", file=sys.stderr)
+        return 2
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))  # local_tools runs from the clone; it is not installed
+    from local_tools.cli.main import credentials_from_env, local_aws
+    from local_tools.clock import RealClock, VirtualClock
+    from local_tools.engine import LocalEngine
+    from local_tools.workflow_run import SLEEP_MODULES, RunError, deploy_workflow, plan_deployment, run_and_report
+
+    def usage(message: str) -> int:
+        print(f"arazzo-sfn run: error: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        inputs = json.loads(args.inputs)
+    except ValueError as error:
+        return usage(f"--inputs is not JSON: {error}")
+    servers = dict(args.server or [])
+    for name, url in servers.items():
+        try:
+            _check_server_url(url)
+        except ValueError as error:
+            return usage(f"--server {name}: {error}")
+    document, problems = read(Path(args.file), _source_root(args))
+    try:
+        if document is None or (problems and not document.workflows):
+            raise CompileError("\n".join(str(p) for p in problems) or f"{args.file} is unreadable")
+        workflow = choose_workflow(document, args.workflow, args.file)
+        # Only the workflow run must be valid (as `corpus` judges each workflow): another may use what it lacks.
+        own = [p for p in problems if p.workflow_id in (workflow.workflow_id, None)] or Checker(document).run(
+            [workflow]
+        )
+        if own:
+            raise CompileError("\n".join(str(p) for p in own))
+        definition = compile_document(document, workflow.workflow_id, Path(args.file).as_posix())
+        plan = plan_deployment(document, workflow, definition, servers, dict(args.set or []))
+        credentials = credentials_from_env(os.environ)
+    except (CompileError, RunError, ValueError) as error:
+        return usage(str(error))
+    local_aws()
+    try:
+        with LocalEngine(clock=VirtualClock() if args.fast else RealClock(), sleep_modules=SLEEP_MODULES) as engine:
+            machine = deploy_workflow(engine, plan, credentials)
+            result = run_and_report(engine, machine, inputs, sys.stdout)
+    except Exception as error:  # the local engine itself broke: still one JSON line last, as `airbyte-sync run`
+        print(f"arazzo-sfn run: {type(error).__name__}: {error}", file=sys.stderr)
+        print(json.dumps({"status": "ERROR", "error": type(error).__name__, "cause": str(error)}))
+        return 1
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _check_server_url(url: str) -> None:
+    """The generic handler's own base-URL check (https, or http on a loopback host), before anything starts."""
+    root = Path(__file__).resolve().parents[1] / "functions"
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from airbyte_client import ConfigError
+    from http_operation.operation import config_from_env
+
+    try:
+        config_from_env({"HTTP_API_URL": url})
+    except ConfigError as error:
+        raise ValueError(str(error).replace("HTTP_API_URL", "the URL")) from None
+
+
 def _is_arazzo(path: Path) -> bool:
     with path.open(encoding="utf-8", errors="replace") as handle:
         head = handle.read(4096)
@@ -226,6 +307,36 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("diagram", help="print a Mermaid flowchart of a compiled state machine")
     p.add_argument("file")
     p.set_defaults(run=command_diagram)
+    p = commands.add_parser(
+        "run",
+        help="run a workflow in the local engine against real HTTP APIs",
+        description="Compile the workflow, deploy it into the local engine with the generic operation handler "
+        "behind every step, and run it. One stdout line per step as it runs; the last line is "
+        '{"status": ..., "output": {...}} (or the error and cause). Credentials: AIRBYTE_CLIENT_ID + '
+        "AIRBYTE_CLIENT_SECRET, or AIRBYTE_TOKEN, or none. Exit 0 succeeded, 1 failed, 2 usage error.",
+    )
+    p.add_argument("file")
+    p.add_argument("--workflow", help="workflowId (required when the document has several)")
+    p.add_argument("--inputs", default="{}", help="the workflow inputs as JSON (default: {})")
+    p.add_argument(
+        "--server",
+        action="append",
+        type=name_value,
+        metavar="NAME=URL",
+        help="the base URL of the source description named NAME (its sourceDescriptions name); one for every "
+        "source the workflow's steps call (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        type=name_value,
+        metavar="KEY=VALUE",
+        help="a DefinitionSubstitutions value (default for an input's x-definitionSubstitution: its schema "
+        "default) (repeatable)",
+    )
+    p.add_argument("--fast", action="store_true", help="waits and retry sleeps on a virtual clock")
+    p.add_argument("--source-root", help=SOURCE_ROOT_HELP)
+    p.set_defaults(run=command_run)
     args = parser.parse_args(argv)
     return args.run(args)
 

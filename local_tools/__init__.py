@@ -5,5 +5,6 @@ engine/     the local engine: moto's Step Functions running a state machine with
 sam/        deploy a SAM template into the engine, as `sam deploy` would into AWS
 product.py  this product deployed into the engine (template.yaml, credentials, the client's sleep modules)
 cli/        the `airbyte-sync` command: demo, run
+workflow_run.py  `arazzo-sfn run`: any Arazzo workflow deployed with the generic operation handler, run
 clock.py    the real and the virtual clock everything above shares
 """

@@ -1,4 +1,9 @@
-"""The client's configuration, from the function's environment."""
+"""The client's configuration, from the function's environment.
+
+The same configuration serves the Airbyte handlers (variables `AIRBYTE_*`) and the generic operation handler
+(functions/http_operation, variables `HTTP_*`, any HTTP API): `env_prefix` names the variables, `api_name` names
+the API in messages.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from dataclasses import dataclass, field
 from . import retry
 from .errors import ConfigError
 from .validation import normalize_base_url
+
+AIRBYTE = "AIRBYTE"  # the Airbyte handlers' variables; the generic operation handler's are HTTP_*
 
 
 def _env_number(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -40,29 +47,40 @@ class ClientConfig:
     conflict_lookup_seconds: float = 45.0
     # Kept free before the Lambda function's own timeout, to return an answer instead of being cut off.
     lambda_margin_seconds: float = 5.0
+    api_name: str = "Airbyte"  # the API, in messages
+    env_prefix: str = AIRBYTE  # the environment variables' prefix (AIRBYTE_API_URL, ...)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+        url = normalize_base_url(self.base_url, f"{self.env_prefix}_API_URL", airbyte=self.env_prefix == AIRBYTE)
+        object.__setattr__(self, "base_url", url)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, prefix: str = AIRBYTE, api_name: str = "Airbyte"
+    ) -> ClientConfig:
         env = os.environ if environ is None else environ
+
+        def number(name: str, default: float) -> float:
+            return _env_number(env, f"{prefix}_{name}", default)
+
         policy = retry.RetryPolicy(
-            max_attempts=int(_env_number(env, "AIRBYTE_RETRY_MAX_ATTEMPTS", 5)),
-            base_seconds=_env_number(env, "AIRBYTE_RETRY_BASE_SECONDS", 1.0),
-            max_wait_seconds=_env_number(env, "AIRBYTE_RETRY_MAX_WAIT_SECONDS", 20.0),
-            budget_seconds=_env_number(env, "AIRBYTE_RETRY_BUDGET_SECONDS", 170.0),
+            max_attempts=int(number("RETRY_MAX_ATTEMPTS", 5)),
+            base_seconds=number("RETRY_BASE_SECONDS", 1.0),
+            max_wait_seconds=number("RETRY_MAX_WAIT_SECONDS", 20.0),
+            budget_seconds=number("RETRY_BUDGET_SECONDS", 170.0),
         )
         return cls(
-            base_url=env.get("AIRBYTE_API_URL", ""),
-            secret_arn=env.get("AIRBYTE_SECRET_ARN") or None,
-            connect_timeout=_env_number(env, "AIRBYTE_CONNECT_TIMEOUT_SECONDS", 5.0),
-            read_timeout=_env_number(env, "AIRBYTE_READ_TIMEOUT_SECONDS", 30.0),
-            create_read_timeout=_env_number(env, "AIRBYTE_CREATE_READ_TIMEOUT_SECONDS", 75.0),
+            base_url=env.get(f"{prefix}_API_URL", ""),
+            secret_arn=env.get(f"{prefix}_SECRET_ARN") or None,
+            connect_timeout=number("CONNECT_TIMEOUT_SECONDS", 5.0),
+            read_timeout=number("READ_TIMEOUT_SECONDS", 30.0),
+            create_read_timeout=number("CREATE_READ_TIMEOUT_SECONDS", 75.0),
             retry_policy=policy,
-            secret_max_age=int(_env_number(env, "AIRBYTE_SECRET_MAX_AGE_SECONDS", 300)),
-            clock_skew_seconds=_env_number(env, "AIRBYTE_CLOCK_SKEW_SECONDS", 30.0),
-            conflict_lookup_seconds=_env_number(env, "AIRBYTE_CONFLICT_LOOKUP_SECONDS", 45.0),
+            secret_max_age=int(number("SECRET_MAX_AGE_SECONDS", 300)),
+            clock_skew_seconds=number("CLOCK_SKEW_SECONDS", 30.0),
+            conflict_lookup_seconds=number("CONFLICT_LOOKUP_SECONDS", 45.0),
+            api_name=api_name,
+            env_prefix=prefix,
         )
 
     @property

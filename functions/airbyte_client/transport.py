@@ -1,4 +1,5 @@
-"""One HTTP exchange with Airbyte, its retries, and the credentials it carries.
+"""One HTTP exchange with Airbyte (or, for the generic operation handler, any HTTP API), its retries, and the
+credentials it carries.
 
 Every path, the token endpoint included, is derived from ONE configured base URL. Transient faults (connection
 errors, timeouts, 5xx, 429, unreadable bodies) are retried with jittered backoff inside the invocation's time
@@ -39,11 +40,14 @@ class TransientFault(Exception):
     """One failed attempt worth retrying; ``what`` is safe to show (operation, status or exception type).
     ``maybe_done`` is True when the request may have reached Airbyte and taken effect."""
 
-    def __init__(self, what: str, retry_after: float | None = None, maybe_done: bool = False):
+    def __init__(
+        self, what: str, retry_after: float | None = None, maybe_done: bool = False, status: int | None = None
+    ):
         super().__init__(what)
         self.what = what
         self.retry_after = retry_after
         self.maybe_done = maybe_done
+        self.status = status  # the HTTP status, when the API answered one
 
 
 _session: requests.Session | None = None
@@ -75,6 +79,7 @@ class Transport:
         self._session = session or shared_session()
         self.log = logger or logging.getLogger("airbyte_client")
         self._lambda_remaining_seconds = lambda_remaining_seconds
+        self.api = config.api_name
 
     # ------------------------------------------------------------------ budget
 
@@ -125,10 +130,10 @@ class Transport:
                 wait = policy.wait_before_next(failures, fault.retry_after)
                 if failures >= policy.max_attempts or not budget.allows(wait + retry.MIN_EXCHANGE_SECONDS):
                     raise Unavailable(
-                        f"Airbyte {operation} still failing after {failures} attempt(s); last fault: {fault.what}"
+                        f"{self.api} {operation} still failing after {failures} attempt(s); last fault: {fault.what}"
                     ) from None
                 self.log.warning(
-                    "Transient Airbyte fault; retrying",
+                    f"Transient {self.api} fault; retrying",
                     extra={
                         "operation": operation,
                         "fault": fault.what,
@@ -140,9 +145,11 @@ class Transport:
                 continue
             if response.status_code == 401:
                 if refreshed:
-                    raise AuthError(f"Airbyte {operation} answered 401 again after re-reading the credentials")
+                    raise AuthError(f"{self.api} {operation} answered 401 again after re-reading the credentials")
                 refreshed = True
-                self.log.info("Airbyte answered 401; re-reading the credentials once", extra={"operation": operation})
+                self.log.info(
+                    f"{self.api} answered 401; re-reading the credentials once", extra={"operation": operation}
+                )
                 self.refresh_credentials()
                 continue
             return response
@@ -154,13 +161,19 @@ class Transport:
         path: str,
         *,
         budget: retry.Budget,
-        params: dict[str, Any] | None = None,
+        params: Any = None,
         json: Any = None,
         read_timeout: float | None = None,
         keep: float = 0.0,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+        any_body: bool = False,
     ) -> ApiResponse:
-        """One HTTP exchange (the access token first, when needed). Raises TransientFault."""
-        headers = {"Accept": "application/json"}
+        """One HTTP exchange (the access token first, when needed). Raises TransientFault.
+
+        `headers` are sent too (never Authorization: the credentials own it); `data` is a form (dict) or raw body;
+        `any_body`: a 2xx answer may have any body (a JSON array, text), as a generic API's may."""
+        headers = {"Accept": "application/json", **(headers or {})}
         authorization = self._authorization(budget)
         if authorization:
             headers["Authorization"] = authorization
@@ -173,6 +186,7 @@ class Transport:
                 self.config.base_url + path,
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=timeouts,
                 allow_redirects=False,  # a redirect would mean a misconfigured base URL; never resend credentials
@@ -181,9 +195,9 @@ class Transport:
             # The type name only: some exception texts quote request details. Once a request may have left (even a
             # refused connection is not proven harmless), its effect is unknown.
             raise TransientFault(f"{operation}: {type(exc).__name__}", maybe_done=True) from None
-        return self.read_response(operation, raw)
+        return self.read_response(operation, raw, any_body)
 
-    def read_response(self, operation: str, raw: requests.Response) -> ApiResponse:
+    def read_response(self, operation: str, raw: requests.Response, any_body: bool = False) -> ApiResponse:
         status = raw.status_code
         headers: dict[str, Any] = {
             k.lower(): v for k, v in raw.headers.items() if k.lower() in ALLOWED_RESPONSE_HEADERS
@@ -193,26 +207,28 @@ class Transport:
                 f"{operation}: HTTP {status}",
                 maybe_done=True,
                 retry_after=retry.parse_retry_after(raw.headers.get("Retry-After")),
+                status=status,
             )
         if 300 <= status < 400:
-            raise ConfigError(f"Airbyte {operation} answered a redirect ({status}); configure the final base URL")
+            raise ConfigError(f"{self.api} {operation} answered a redirect ({status}); configure the final base URL")
         body: Any = None
         if raw.content:
             try:
                 body = raw.json()
             except ValueError:
-                if 200 <= status < 300:
+                if 200 <= status < 300 and not any_body:
                     raise TransientFault(
                         f"{operation}: HTTP {status} with an unreadable (non-JSON) body", maybe_done=True
                     ) from None
-                body = raw.text[:2000]
-        if 200 <= status < 300 and not isinstance(body, dict):
+                # An error's text is kept short; a generic API's 2xx text is its answer, kept whole.
+                body = raw.text if any_body and 200 <= status < 300 else raw.text[:2000]
+        if 200 <= status < 300 and not isinstance(body, dict) and not any_body:
             raise TransientFault(f"{operation}: HTTP {status} without a JSON object body", maybe_done=True)
         return ApiResponse(status, headers, redaction.scrub_data(body))
 
     def unexpected(self, operation: str, response: ApiResponse) -> Exception:
         message = problem_message(response.body, "no detail")
-        return InvalidRequest(f"Airbyte {operation} answered {response.status_code}: {message}")
+        return InvalidRequest(f"{self.api} {operation} answered {response.status_code}: {message}")
 
     # ------------------------------------------------------------------ credentials
 

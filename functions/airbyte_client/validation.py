@@ -70,31 +70,32 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def normalize_base_url(url: object) -> str:
+def normalize_base_url(url: object, variable: str = "AIRBYTE_API_URL", airbyte: bool = True) -> str:
     """The one configured base URL (`https://api.airbyte.com/v1`, `<host>/api/public/v1`) every path derives from.
 
-    https is required, except on a loopback host (local emulator, port-forwarded self-managed Airbyte).
+    https is required, except on a loopback host (local emulator, port-forwarded self-managed Airbyte). `variable`
+    names the setting in messages; `airbyte` adds Airbyte's own check (not the legacy configuration API).
     """
     if not isinstance(url, str) or not url.strip():
-        raise ConfigError("AIRBYTE_API_URL is not set")
+        raise ConfigError(f"{variable} is not set")
     url = url.strip().rstrip("/")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
-        raise ConfigError("AIRBYTE_API_URL is not a valid URL") from None
+        raise ConfigError(f"{variable} is not a valid URL") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError("AIRBYTE_API_URL must be an absolute http(s) URL")
+        raise ConfigError(f"{variable} must be an absolute http(s) URL")
     if parts.username or parts.password:
-        raise ConfigError("AIRBYTE_API_URL must not carry credentials; put them in the secret")
+        raise ConfigError(f"{variable} must not carry credentials; put them in the secret")
     if parts.query or parts.fragment:
-        raise ConfigError("AIRBYTE_API_URL must not have a query or fragment")
-    if parts.path.rstrip("/").endswith("/api/v1"):
+        raise ConfigError(f"{variable} must not have a query or fragment")
+    if airbyte and parts.path.rstrip("/").endswith("/api/v1"):
         # The legacy configuration API: its token endpoint answers differently and it has no public /jobs.
         raise ConfigError(
             "AIRBYTE_API_URL points at the legacy /api/v1; self-managed Airbyte's public API is <host>/api/public/v1"
         )
     if parts.scheme == "http" and not is_loopback_host(host):
-        raise ConfigError("AIRBYTE_API_URL must use https (plain http is allowed only on a loopback host)")
+        raise ConfigError(f"{variable} must use https (plain http is allowed only on a loopback host)")
     return url
