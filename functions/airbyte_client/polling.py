@@ -34,7 +34,7 @@ from .jobs import created_at, parse_airbyte_time
 HISTORY_JOBS = 10  # the newest succeeded jobs of the type that count
 MIN_HISTORY_JOBS = 3  # fewer: no prediction (the adaptive default)
 STABLE_VOLUME_SPREAD = 0.05  # (most - least) / typical bytes at or below this: volumes are stable
-DENSE_SECONDS = 15.0  # the wait around the expected end
+DENSE_SECONDS = 25.0  # the wait around the expected end
 DENSE_POLLS = 40  # a progress window wider than DENSE_POLLS x DENSE_SECONDS is polled this many times
 DURATION_WINDOW_POLLS = 12  # the same for a window of usual durations (wide: volumes vary)
 SPARSE_STEP = 0.75  # a sparse wait covers at most this fraction of the time left before the window

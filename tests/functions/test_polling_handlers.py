@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airbyte_client import errors, retry
+from airbyte_client.polling import DENSE_SECONDS
 from airbyte_client.jobs import parse_airbyte_time
 from airbyte_handlers import create_job, get_job
 from local_tools.clock import VirtualClock
@@ -75,7 +76,7 @@ def test_get_under_the_predictive_policy_says_when_to_poll_and_why(airbyte):
     clock.sleep(3000 - 10)
     near = get_job.handler(poll_event(job_id, history=history), None)
     assert near["headers"]["x-airbyte-sync-poll-plan"]["phase"] == "dense"
-    assert near["headers"]["x-airbyte-sync-next-poll-seconds"] == 15
+    assert near["headers"]["x-airbyte-sync-next-poll-seconds"] == DENSE_SECONDS
 
 
 def test_get_without_history_or_under_the_adaptive_policy_leaves_the_wait_to_the_machine(airbyte):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from airbyte_client.polling import DENSE_SECONDS
 from local_tools.emulator import JobScript
 
 SIZE = 4 * 10**9
@@ -36,11 +37,11 @@ def test_a_predictive_execution_polls_sparsely_then_densely_and_sees_the_end_soo
 
     job = next(j for j in h.emu.jobs.values() if j.connection_id == connection and j.script.duration_seconds == 3800)
     lag = result.duration_seconds - 3800  # the execution started with the job (virtual time: no gap)
-    assert 0 <= lag <= 20, f"the end was seen {lag} s after it happened"
+    assert 0 <= lag <= 30, f"the end was seen {lag} s after it happened (the issue's bound for the worst case)"
     polls = len(h.polls(job.job_id))
     assert polls <= 16, f"{polls} polls (the adaptive default needs ~49 for an hour)"
     waits = result.waits
-    assert max(waits) >= 1000 and waits[-1] == 15, f"sparse, then dense: {waits}"
+    assert max(waits) >= 1000 and waits[-1] == DENSE_SECONDS, f"sparse, then dense: {waits}"
 
     plans = poll_plans(h, result)
     phases = [plan["phase"] for plan in plans]
