@@ -136,7 +136,7 @@ def test_what_cannot_be_resolved_is_invalid_input_before_any_sync(h, kind):
         "unknown tag": ({"tag": tag}, f"tag: no connection carries the tag '{tag}'"),
     }[kind]
     result = run_many(h, given)
-    assert (result.status, result.error) == ("FAILED", "Airbyte.InvalidInput")
+    assert (result.status, result.error) == ("FAILED", "Arazzo.InvalidInput")
     assert json.loads(result.cause) == {"message": message}
     assert h.posts() == 0 and children(h, result) == []
 

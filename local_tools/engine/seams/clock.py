@@ -10,7 +10,20 @@ import time as _time
 from collections.abc import Callable
 from typing import Any
 
-from .base import SeamMoved, Undo, execution_arn_of, is_virtual, patch, require_attr, require_params, undo_all
+from .base import (
+    SeamMoved,
+    Undo,
+    execution_arn_of,
+    is_virtual,
+    patch,
+    require_attr,
+    require_params,
+    require_source,
+    undo_all,
+)
+
+# A real-time Wait looks at least this often whether its execution was stopped (seam 4).
+STOP_LOOK_SECONDS = 0.5
 
 # --- 4. Wait on the clock, 7. TimeoutSeconds on the clock --------------------------------------------------------
 
@@ -61,13 +74,22 @@ def install_wait_on_clock(clock: Any, on_wait: Callable[[str | None, float], Non
     original = require_attr(seam, wait_class, "_wait_interval")
     require_params(seam, original, ["self", "env", "wait_seconds"])
 
+    require_source(seam, original, ("env.program_state_event.wait(wait_seconds)", "env.is_running()"))
+
     def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         on_wait(execution_arn_of(env), wait_seconds)
         if is_virtual(clock):
             _sleep_until_deadline(clock, env, wait_seconds)
-        elif wait_seconds > 0:
-            # Real time: keep moto's interruptible wait (stop_execution wakes it up).
-            original(self, env, wait_seconds)
+            return
+        # Real time, interruptible as moto's: stop_execution pulses program_state_event. moto waits on it once for
+        # the whole interval, so a stop that comes between WaitStateEntered and that wait is missed and the
+        # execution runs on to the Wait's end; looking at the state between short waits cannot miss it.
+        deadline = _time.monotonic() + wait_seconds
+        while env.is_running():
+            remaining = deadline - _time.monotonic()
+            if remaining <= 0:
+                return
+            env.program_state_event.wait(min(remaining, STOP_LOOK_SECONDS))
 
     return patch(wait_class, "_wait_interval", _wait_interval)
 
