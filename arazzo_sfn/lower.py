@@ -276,7 +276,7 @@ class WorkflowLowering(LoopLowering, ForEachLowering):
             "method": operation.method,
             "path": operation.path,
             "parameters": parameters,
-            "body": val.asl_value(step.payload, scope),
+            "body": val.payload_value(step.payload, scope),
             "contentType": step.content_type,
             "context": {
                 "executionArn": js.template(js.Var("states.context.Execution.Id")),

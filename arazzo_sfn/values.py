@@ -39,6 +39,36 @@ def asl_value(tree: object, scope: Scope, absent_as_null: bool = False) -> objec
     return tree
 
 
+def payload_value(tree: object, scope: Scope) -> object:
+    """A request body as an ASL JSONata template. A body object or array holding expressions becomes one JSONata
+    constructor, in which a field whose expression finds nothing (an optional input not given) is left out, as a
+    request leaves out what it does not have; field by field, each `{% %}` that finds nothing would fail the Task
+    with States.QueryEvaluationError. A body that is one expression stays one (nothing found: that error)."""
+    if isinstance(tree, (dict, list)) and _holds_expression(tree):
+        return js.template(_constructor(tree, scope))
+    return asl_value(tree, scope)
+
+
+def _holds_expression(tree: object) -> bool:
+    if isinstance(tree, (Expr, Template)):
+        return True
+    if isinstance(tree, dict):
+        return any(_holds_expression(v) for v in tree.values())
+    if isinstance(tree, list):
+        return any(_holds_expression(v) for v in tree)
+    return False
+
+
+def _constructor(tree: object, scope: Scope) -> js.Node:
+    if isinstance(tree, (Expr, Template)):
+        return value(tree, scope)
+    if isinstance(tree, dict):
+        return js.obj([(k, _constructor(v, scope)) for k, v in tree.items()], quote=js.Lit)
+    if isinstance(tree, list):
+        return js.Arr(tuple(_constructor(v, scope) for v in tree))
+    return js.Lit(tree)
+
+
 def nullable(node: js.Node) -> js.Node:
     """Absent values become null, so an output key is always there."""
     x = js.Var("x")

@@ -42,9 +42,20 @@ def test_retry_loop_and_called_workflow(pets, adopt_machine):
     # Retry-After (7 s) overrides retryAfter (3 s); the loop waits 4 s, then 8 s (backoff 2).
     assert result.waits == [7, 4, 8]
     create = pets.CALLS[0]
-    assert create["body"] == {"name": "Rex", "kind": "cat", "note": "adopted by Rex"}   # default applied
+    # default applied; the optional nickname not given: left out of the body (and of the array)
+    assert create["body"] == {"name": "Rex", "kind": "cat", "note": "adopted by Rex", "tags": ["cat"]}
     assert pets.CALLS[2]["parameters"]["path"] == {"petId": 42}
     assert pets.CALLS[-1]["body"] == {"petId": 42, "quantity": 1}  # the called workflow's own default
+
+
+def test_a_body_field_from_an_optional_input_is_sent_when_given(pets, adopt_machine):
+    engine, arn = adopt_machine
+    pets.SCRIPT.update({"createPet": [{"body": {"id": 7}}], "getPet": [{"body": {"state": "ready"}}],
+                        "placeOrder": [{"body": {"orderId": "o-1"}}]})
+    result = engine.run(arn, {"name": "Rex", "nickname": "Rexy"}, name="adopt-nickname")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert pets.CALLS[0]["body"] == {"name": "Rex", "kind": "cat", "note": "adopted by Rex", "nickname": "Rexy",
+                                     "tags": ["cat", "Rexy"]}
 
 
 def test_retry_limit_then_the_step_fails_with_the_condition_named(pets, adopt_machine):

@@ -148,10 +148,29 @@ def test_entity_resolution_for_an_unknown_workflow_fails_its_success_criteria(ca
 # --------------------------------------------------------------------------------- the OAI pet-coupons example
 
 
+def test_petstore_buys_an_available_pet_and_leaves_out_the_inputs_it_was_not_given(capsys):
+    # buy-available-pet calls place-order without its optional quantity and coupon_code: the order leaves them out.
+    def route(request: Request):
+        if request.method == "GET" and request.raw_path == "/pet/findByStatus":
+            return 200, [{"id": 12, "name": "Rex", "status": "available"}]
+        if request.method == "POST" and request.raw_path == "/store/order":
+            return 200, {"id": 9002, **request.json()}
+        return not_found(request)
+
+    with ApiServer(route, base_path="/api/v3") as api:
+        status, _, result = run(
+            capsys, str(FIXTURES / "petstore/arazzo/pet-coupons.arazzo.yaml"), "--workflow", "buy-available-pet",
+            "--inputs", "{}", "--server", f"pet-coupons={api.base_url}",
+        )
+    assert status == 0, result
+    assert result == {"status": "SUCCEEDED", "output": {"buy_pet_order_id": 9002}}
+    find, order = api.requests
+    assert sorted(find.query) == [("page", "1"), ("pageSize", "10"), ("status", "available")]
+    assert order.json() == {"petId": 12, "status": "placed", "complete": False}
+
+
 def test_petstore_places_an_order_with_the_coupon(capsys):
-    # buy-available-pet (findPetsByStatus, then this workflow) compiles but cannot run yet: its call of
-    # place-order leaves the optional inputs quantity and coupon_code unset, and the compiled payload reads them
-    # (States.QueryEvaluationError). place-order on its own, with every input, is the petstore's run here.
+    # place-order on its own, with every input.
     def route(request: Request):
         if request.method == "POST" and request.raw_path == "/store/order":
             order = request.json()
