@@ -51,6 +51,7 @@ from local_tools.engine.event_routing import Delivery, EventRouter, Publication
 from local_tools.engine.jsonata_bridge import JsonataBridge
 from local_tools.engine.lambda_runner import FunctionSpec, InProcessLambdaRunner, Invocation
 from local_tools.engine.machine_events import MachineEvents
+from local_tools.engine.results import ExecutionResult, output_from_history
 
 if TYPE_CHECKING:
     from moto.core.models import MockAWS  # moto is imported when an engine starts
@@ -81,40 +82,6 @@ __all__ = [
     "RealClock",
     "VirtualClock",
 ]
-
-
-@dataclass
-class ExecutionResult:
-    execution_arn: str
-    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED (RUNNING only if wait() gave up)
-    output: Any  # parsed JSON output (SUCCEEDED only)
-    error: str | None
-    cause: str | None
-    events: list[dict[str, Any]]  # the execution history, oldest first
-    waits: list[float]  # seconds of each Wait state entered, in order
-    retry_intervals: list[float]  # seconds of each Retry interval, in order
-    transitions: int  # state-entered events (what Standard workflows are billed for, roughly)
-    duration_seconds: float | None  # stopDate - startDate, on the engine clock
-
-    @property
-    def cause_json(self) -> Any:
-        """The cause parsed as JSON (a Lambda error's cause is its error payload), or the raw text."""
-        try:
-            return json.loads(self.cause) if self.cause else None
-        except ValueError:
-            return self.cause
-
-    @property
-    def most_map_iterations_at_once(self) -> int:
-        """The most Map iterations running at one time, from the history's iteration events."""
-        running = most = 0
-        for event in self.events:
-            if event["type"] == "MapIterationStarted":
-                running += 1
-                most = max(most, running)
-            elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
-                running -= 1
-        return most
 
 
 @dataclass
@@ -335,7 +302,7 @@ class LocalEngine:
 
     def _result(self, description: dict[str, Any], record: _ExecutionRecord) -> ExecutionResult:
         events = self.history(description["executionArn"])
-        output = _output_from_history(events) if description["status"] == "SUCCEEDED" else None
+        output = output_from_history(events) if description["status"] == "SUCCEEDED" else None
         return ExecutionResult(
             execution_arn=description["executionArn"],
             status=description["status"],
@@ -445,11 +412,3 @@ class LocalEngine:
         return self._event(
             source="aws.states", detail_type=STATUS_CHANGE_DETAIL_TYPE, detail=detail, resources=[execution.exec_arn]
         )
-
-
-def _output_from_history(events: list[dict[str, Any]]) -> Any:
-    # Not describe_execution's output: moto returns a string output unencoded (the JSON "x" arrives as x).
-    for event in reversed(events):
-        if event["type"] == "ExecutionSucceeded":
-            return json.loads(event["executionSucceededEventDetails"]["output"])
-    return None
