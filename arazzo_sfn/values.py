@@ -45,7 +45,7 @@ def payload_value(tree: object, scope: Scope) -> object:
     request leaves out what it does not have; field by field, each `{% %}` that finds nothing would fail the Task
     with States.QueryEvaluationError. A body that is one expression stays one (nothing found: that error)."""
     if isinstance(tree, (dict, list)) and _holds_expression(tree):
-        return js.template(_constructor(tree, scope))
+        return js.template(value(tree, scope))
     return asl_value(tree, scope)
 
 
@@ -57,16 +57,6 @@ def _holds_expression(tree: object) -> bool:
     if isinstance(tree, list):
         return any(_holds_expression(v) for v in tree)
     return False
-
-
-def _constructor(tree: object, scope: Scope) -> js.Node:
-    if isinstance(tree, (Expr, Template)):
-        return value(tree, scope)
-    if isinstance(tree, dict):
-        return js.obj([(k, _constructor(v, scope)) for k, v in tree.items()], quote=js.Lit)
-    if isinstance(tree, list):
-        return js.Arr(tuple(_constructor(v, scope) for v in tree))
-    return js.Lit(tree)
 
 
 def nullable(node: js.Node) -> js.Node:
