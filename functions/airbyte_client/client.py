@@ -20,6 +20,8 @@ from .transport import ApiResponse, Transport
 from .validation import require_connection_id, require_job_id, require_job_type
 
 # What a handler adds to a response, to report what it did on the caller's behalf (docs/handler-contract.md).
+# Header parameters with this prefix are the state machine's instructions to a handler, never sent to the API.
+INSTRUCTION_PREFIX = "x-airbyte-sync-"
 ATTACHED_HEADER = "x-airbyte-sync-attached"  # true: a job someone else started was adopted
 RECOVERED_HEADER = "x-airbyte-sync-recovered"  # true: the job an earlier, broken-off attempt created
 ACTIVE_JOB_ID_HEADER = "x-airbyte-sync-active-job-id"  # a job of another type runs: wait for it, then trigger

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from airbyte_client import AirbyteClient, ClientConfig, InvalidRequest
+from airbyte_client import INSTRUCTION_PREFIX, AirbyteClient, ClientConfig, InvalidRequest
 from airbyte_client.jobs import parse_airbyte_time
 from airbyte_client.redaction import RedactingFilter
 
@@ -18,8 +18,6 @@ logger.addFilter(RedactingFilter())  # before any handler formats a record: no c
 
 # Keys that belong to one invocation; a warm container must not carry them into the next.
 INVOCATION_KEYS = ["execution_arn", "step_id", "job_id", "retry_count", "request_id"]
-# Header parameters with this prefix are the state machine's instructions to the handler, never sent to Airbyte.
-INSTRUCTION_PREFIX = "x-airbyte-sync-"
 
 
 @dataclass(frozen=True)

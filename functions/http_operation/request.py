@@ -3,7 +3,8 @@
 Plain functions, no I/O. Everything that decides where the request goes is checked here: the path is the OpenAPI
 path template from the compiled definition (relative, no query, no dot segments), each path parameter is
 percent-encoded as ONE segment (`a/b` and `../x` cannot change the path), and the base URL is never part of the
-event. Errors are `Airbyte.InvalidRequest` naming the field, never quoting a header's value.
+event. Errors are the client's InvalidRequest (the handler raises it as `Http.InvalidRequest`), naming the field,
+never quoting a header's value.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from airbyte_client import InvalidRequest, redaction
+from airbyte_client import INSTRUCTION_PREFIX, InvalidRequest, redaction
 
 METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 # Repeating these cannot do the work twice (RFC 9110 9.2.2); POST and PATCH are sent once unless refused with 429.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-# Header parameters with this prefix are the state machine's instructions to a handler, never sent.
-INSTRUCTION_PREFIX = "x-airbyte-sync-"
 # Headers the HTTP layer itself writes: a parameter may not set them.
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "content-type", "cookie"})
 _TEMPLATE_VARIABLE = re.compile(r"\{([^{}/]+)\}")
