@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from arazzo_sfn.inputs import RAW_PLACEHOLDER_TYPES
 from arazzo_sfn.lower import function_placeholder
 from arazzo_sfn.model import Document, Workflow
 from local_tools.engine import FunctionSpec, LocalEngine
@@ -32,7 +33,6 @@ HANDLER = "http_operation.handler.handler"
 SLEEP_MODULES = ("airbyte_client.retry",)  # the transport's retry sleeps follow the engine clock
 FUNCTION_TIMEOUT_SECONDS = 120
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-_RAW_TYPES = ("integer", "number", "boolean", "array")  # substituted as JSON text (arazzo_sfn/inputs.py)
 
 
 class RunError(ValueError):
@@ -79,7 +79,7 @@ def substitution_defaults(document: Document, workflow: Workflow) -> dict[str, s
             key = prop.get("x-definitionSubstitution") if isinstance(prop, dict) else None
             if isinstance(key, str) and "default" in prop and key not in values:
                 default = prop["default"]
-                raw = prop.get("type") in _RAW_TYPES or not isinstance(default, str)
+                raw = prop.get("type") in RAW_PLACEHOLDER_TYPES or not isinstance(default, str)
                 values[key] = json.dumps(default) if raw else default
     return values
 
