@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -168,7 +167,7 @@ def step_line(invocation: Any) -> str:
 def run_and_report(engine: LocalEngine, machine_arn: str, inputs: Any, out: TextIO, interval: float = 0.1) -> Any:
     """Start one execution, print a line per step as it runs, then the result line (the last line); returns the
     ExecutionResult."""
-    from local_tools.cli.progress import belongs_to, result_json
+    from local_tools.cli.progress import belongs_to, result_json, watch
 
     arn = engine.start_execution(machine_arn, inputs, name=f"run-{uuid.uuid4().hex[:12]}")
     seen = 0
@@ -182,10 +181,6 @@ def run_and_report(engine: LocalEngine, machine_arn: str, inputs: Any, out: Text
             if belongs_to(arn, (event.get("context") or {}).get("executionArn")):
                 print(step_line(invocation), file=out, flush=True)
 
-    while engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        show_new()
-        time.sleep(interval)
-    result = engine.wait(arn, timeout=30.0)
-    show_new()  # every invocation is recorded before the execution can end
+    [result] = watch(engine, [arn], show_new, interval)
     print(json.dumps(result_json(result)), file=out, flush=True)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -142,29 +143,37 @@ def follow(
 ) -> list[tuple[Any, Progress]]:
     """Print progress until every execution ended; returns (ExecutionResult, Progress) per execution, in order.
 
-    The engine runs executions in moto's worker threads; this thread only looks every `interval` real seconds
-    (describing more often would take the GIL from the executions). Several executions: each line starts with
-    `[<last 8 characters of the execution's name>] ` (names start alike: event-<event id>).
+    Several executions: each line starts with `[<last 8 characters of the execution's name>] ` (names start
+    alike: event-<event id>).
     """
     progresses = []
     for arn in execution_arns:
         started = engine.sfn.describe_execution(executionArn=arn)["startDate"].timestamp()  # on the engine clock
         label = f"[{arn.rsplit(':', 1)[-1][-8:]}] " if len(execution_arns) > 1 else ""
         progresses.append(Progress(engine, arn, started, out, label=label, children=children))
+
+    def update() -> None:
+        for progress in progresses:
+            progress.update()
+
+    results = watch(engine, execution_arns, update, interval)
+    return list(zip(results, progresses, strict=True))
+
+
+def watch(engine: Any, execution_arns: list[str], update: Callable[[], None], interval: float = 0.1) -> list[Any]:
+    """Call `update` every `interval` real seconds until every execution ended, and once more at the end; the
+    ExecutionResults, in order. The engine runs executions in moto's worker threads: looking more often would take
+    the GIL from them. Ctrl-C stops the executions still running (ABORTED), which are still reported."""
     try:
         while any(engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in execution_arns):
-            for progress in progresses:
-                progress.update()
+            update()
             time.sleep(interval)
-    except KeyboardInterrupt:  # Ctrl-C stops the executions (ABORTED) and still reports them
+    except KeyboardInterrupt:
         for arn in execution_arns:
             if engine.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
                 engine.stop_execution(arn, error="Interrupted", cause="stopped from the command line")
-    results = []
-    for arn, progress in zip(execution_arns, progresses, strict=True):
-        result = engine.wait(arn, timeout=30.0)
-        progress.update()  # every invocation is recorded before the execution can end
-        results.append((result, progress))
+    results = [engine.wait(arn, timeout=30.0) for arn in execution_arns]
+    update()  # every invocation is recorded before an execution can end
     return results
 
 
